@@ -1,0 +1,23 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_roles(sender, **kwargs) -> None:
+    from django.apps import apps
+
+    # Permissions of every app exist only once the last app's post_migrate has run.
+    if sender.label != list(apps.get_app_configs())[-1].label:
+        return
+    from .roles import ensure_roles
+
+    ensure_roles()
+
+
+class IlldeskConfig(AppConfig):
+    name = "illdesk"
+    verbose_name = "illdesk"
+
+    def ready(self) -> None:
+        # Groups are configuration, not business logic: keeping them in step after each migrate
+        # means a fresh database always has the three roles.
+        post_migrate.connect(_ensure_roles, dispatch_uid="illdesk_ensure_roles")

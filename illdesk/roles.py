@@ -1,0 +1,101 @@
+"""The three staff roles of SPEC §8 as Django groups, and the checks views and transitions use."""
+
+from django.contrib.auth.models import AnonymousUser
+
+OPERATOR = "Fulfillment Services Operator"
+MANAGER = "Fulfillment Services Manager"
+ADMIN = "General System Administrator"
+ROLE_NAMES = (OPERATOR, MANAGER, ADMIN)
+
+_WORK = [
+    "borrowing.view_borrowingrequest",
+    "borrowing.change_borrowingrequest",
+    "borrowing.add_borrowingrequest",
+    "borrowing.process_borrowingrequest",
+    "lending.view_lendingrequest",
+    "lending.change_lendingrequest",
+    "lending.add_lendingrequest",
+    "lending.process_lendingrequest",
+    "illdesk.view_historyevent",
+    "illdesk.add_note",
+    "illdesk.view_note",
+    "illdesk.add_generalmessage",
+    "illdesk.add_attachment",
+    "illdesk.view_attachment",
+    "illdesk.view_tag",
+    "illdesk.add_tag",
+]
+_MANAGE = [
+    "borrowing.manage_borrowing_assignments",
+    "borrowing.reactivate_borrowingrequest",
+    "borrowing.view_borrowing_operator",
+    "borrowing.delete_borrowingrequest",
+    "lending.manage_lending_assignments",
+    "lending.reactivate_lendingrequest",
+    "lending.view_lending_operator",
+    "lending.delete_lendingrequest",
+]
+_CONFIGURE_APPS = ("illdesk", "partners", "letters", "django_celery_beat")
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    OPERATOR: _WORK,
+    MANAGER: _WORK + _MANAGE,
+    ADMIN: [],  # gets every permission of the configuration apps, see ensure_roles
+}
+
+
+def _groups(user) -> frozenset[str]:
+    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_illdesk_groups", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._illdesk_groups = cached
+    return cached
+
+
+def is_operator(user) -> bool:
+    """Anyone who works requests: operators, managers (who are operators too) and superusers."""
+    if user is not None and getattr(user, "is_superuser", False) and user.is_active:
+        return True
+    return bool(_groups(user) & {OPERATOR, MANAGER})
+
+
+def is_manager(user) -> bool:
+    if user is not None and getattr(user, "is_superuser", False) and user.is_active:
+        return True
+    return MANAGER in _groups(user)
+
+
+def is_admin(user) -> bool:
+    if user is not None and getattr(user, "is_superuser", False) and user.is_active:
+        return True
+    return ADMIN in _groups(user)
+
+
+def is_manager_or_admin(user) -> bool:
+    return is_manager(user) or is_admin(user)
+
+
+def can_reactivate(user) -> bool:
+    return is_manager(user) or (is_operator(user) and user.has_perm("borrowing.reactivate_borrowingrequest"))
+
+
+def is_staff_worker(user) -> bool:
+    return is_operator(user) or is_admin(user)
+
+
+def ensure_roles() -> None:
+    """Create the groups with their permissions (idempotent; run after every migrate)."""
+    from django.contrib.auth.models import Group, Permission
+
+    for name, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        wanted = []
+        for dotted in perms:
+            app_label, codename = dotted.split(".", 1)
+            wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
+        if name == ADMIN:
+            wanted.extend(Permission.objects.filter(content_type__app_label__in=_CONFIGURE_APPS))
+            wanted.extend(Permission.objects.filter(content_type__app_label="auth"))
+        group.permissions.set(wanted)

@@ -1,0 +1,176 @@
+"""The one path every status change takes: lock, transition, save, history row.
+
+Actions (borrowing/actions.py, lending/actions.py) call `run_transition`; nothing else writes status.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
+
+from .models import HistoryEvent, StatusSetting
+
+
+class ActionRefused(Exception):
+    """An action that may not run now. `status` is the HTTP status a view answers with."""
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def side_of(model_or_obj) -> str:
+    return model_or_obj._meta.app_label
+
+
+def status_label(model, status: str) -> str:
+    return str(dict(model._meta.get_field("status").choices).get(status, status))
+
+
+def default_inactive(side: str) -> frozenset[str]:
+    if side == "borrowing":
+        from borrowing.statuses import FINAL
+    else:
+        from lending.statuses import FINAL
+    return frozenset(FINAL)
+
+
+def inactive_statuses(side: str) -> frozenset[str]:
+    """Final statuses plus whatever the admin marked inactive, minus what they marked active."""
+    result = set(default_inactive(side))
+    for status, inactive in StatusSetting.objects.filter(side=side).values_list("status", "inactive"):
+        if inactive:
+            result.add(status)
+        else:
+            result.discard(status)
+    return frozenset(result)
+
+
+def refresh_is_active(model) -> int:
+    """Re-derive the `is_active` column after an admin changed which statuses count as inactive."""
+    inactive = inactive_statuses(side_of(model))
+    changed = model.objects.filter(status__in=inactive, is_active=True).update(is_active=False)
+    changed += model.objects.exclude(status__in=inactive).filter(is_active=False).update(is_active=True)
+    return changed
+
+
+def record(obj, *, by, kind: str, field: str, old: Any = "", new: Any = "", message: str = "") -> HistoryEvent:
+    return HistoryEvent.objects.create(
+        content_type=ContentType.objects.get_for_model(type(obj)),
+        object_id=obj.pk,
+        actor=by if getattr(by, "is_authenticated", False) else None,
+        kind=kind,
+        field=field,
+        old_value="" if old is None else str(old),
+        new_value="" if new is None else str(new),
+        message=message,
+    )
+
+
+def _field_label(model, name: str) -> str:
+    return str(model._meta.get_field(name).verbose_name).capitalize()
+
+
+def _display(obj, name: str) -> str:
+    value = getattr(obj, name)
+    getter = getattr(obj, f"get_{name}_display", None)
+    if getter is not None and value not in (None, ""):
+        return str(getter())
+    return "" if value is None else str(value)
+
+
+def lock(obj):
+    """Re-read the row with a lock (PostgreSQL) so concurrent actions serialise on it."""
+    return type(obj).objects.select_for_update().get(pk=obj.pk)
+
+
+def run_transition(obj, name: str, *, by, message: str = "", tracked: Iterable[str] = (),
+                   before: Callable[[Any], None] | None = None, **kwargs):
+    """Run transition `name` on a locked copy of `obj` and save it with a history row per change.
+
+    `tracked` names other fields the transition may change; each change gets its own history row.
+    Raises ActionRefused (409 when the state does not allow it, 403 when the user may not).
+    Must be called inside `transaction.atomic()` when the caller also queues side effects.
+    """
+    model = type(obj)
+    with transaction.atomic():
+        current = lock(obj)
+        if before is not None:
+            before(current)
+        method = getattr(current, name)
+        if not can_proceed(method):
+            raise ActionRefused(
+                _("“%(action)s” is not possible while the request is “%(status)s”.")
+                % {"action": name.replace("_", " "), "status": status_label(model, current.status)}
+            )
+        if by is not None and not has_transition_perm(method, by):
+            raise ActionRefused(_("You are not allowed to do this."), status=403)
+        old_status = current.status
+        old_values = {f: _display(current, f) for f in tracked}
+        try:
+            method(**kwargs)
+        except TransitionNotAllowed as exc:
+            raise ActionRefused(str(exc)) from exc
+        now = timezone.now()
+        current.updated_at = now
+        current.is_active = current.status not in inactive_statuses(side_of(model))
+        try:
+            current.save()
+        except ConcurrentTransition as exc:
+            raise ActionRefused(_("Someone else changed this request a moment ago. Reload and try again.")) from exc
+        if current.status != old_status:
+            record(current, by=by, kind=HistoryEvent.Kind.STATUS, field=_("Status"),
+                   old=status_label(model, old_status), new=status_label(model, current.status), message=message)
+        elif message:
+            record(current, by=by, kind=HistoryEvent.Kind.ACTION, field=name.replace("_", " ").capitalize(),
+                   message=message)
+        for field, old in old_values.items():
+            new = _display(current, field)
+            if new != old:
+                record(current, by=by, kind=HistoryEvent.Kind.FIELD, field=_field_label(model, field), old=old,
+                       new=new)
+    return current
+
+
+def update_fields(obj, *, by, changes: dict[str, Any], message: str = ""):
+    """Change plain fields (not status) under the same lock-and-audit discipline."""
+    if "status" in changes:
+        raise ValueError("status changes go through run_transition")
+    model = type(obj)
+    with transaction.atomic():
+        current = lock(obj)
+        for field, value in changes.items():
+            old = _display(current, field)
+            setattr(current, field, value)
+            new = _display(current, field)
+            if old != new:
+                record(current, by=by, kind=HistoryEvent.Kind.FIELD, field=_field_label(model, field), old=old,
+                       new=new, message=message)
+        current.updated_at = timezone.now()
+        current.save(update_fields=[*changes, "updated_at"])
+    return current
+
+
+@dataclass(frozen=True)
+class RowAction:
+    name: str
+    label: str
+
+
+def available_transitions(obj, user) -> list[RowAction]:
+    """Row actions backed by a transition the user may run now (one source of truth for the UI)."""
+    getter = getattr(obj, "get_available_user_status_transitions")
+    result = []
+    seen = set()
+    for t in getter(user):
+        label = t.custom.get("label")
+        if label and t.name not in seen:
+            seen.add(t.name)
+            result.append(RowAction(t.name, str(label)))
+    return result

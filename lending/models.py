@@ -1,0 +1,343 @@
+"""Lending requests (a partner asks us for an item) and the local inventory we lend from."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+
+from illdesk.models import AbstractRequest, Format, ResourceSharingLibrary
+from illdesk.roles import is_manager_or_admin, is_operator
+
+from .statuses import ACTIVE_NOT_FINAL, BEFORE_SHIP, ON_LOAN, REACTIVATABLE, Status
+
+S = Status
+
+
+class BibRecord(models.Model):
+    """A title in our catalogue (loaded from MARCXML or edited in the admin)."""
+
+    record_id = models.CharField(_("record id"), max_length=60, unique=True)
+    title = models.CharField(_("title"), max_length=500, db_index=True)
+    author = models.CharField(_("author"), max_length=300, blank=True)
+    isbn = models.CharField(_("ISBN"), max_length=40, blank=True, db_index=True)
+    issn = models.CharField(_("ISSN"), max_length=20, blank=True, db_index=True)
+    publisher = models.CharField(_("publisher"), max_length=300, blank=True)
+    year = models.CharField(_("year"), max_length=20, blank=True)
+    oclc_number = models.CharField(_("OCLC number"), max_length=30, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("bibliographic record")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Item(models.Model):
+    class State(models.TextChoices):
+        ON_SHELF = "on_shelf", _("On shelf")
+        IN_RESOURCE_SHARING = "in_resource_sharing", _("In resource sharing")
+        ON_LOAN = "on_loan", _("On loan")
+        SHIPPED = "shipped", _("Shipped")
+        MISSING = "missing", _("Missing")
+
+    record = models.ForeignKey(BibRecord, on_delete=models.CASCADE, related_name="items")
+    barcode = models.CharField(_("barcode"), max_length=60, unique=True)
+    library = models.ForeignKey(ResourceSharingLibrary, on_delete=models.PROTECT, verbose_name=_("library"))
+    location = models.CharField(_("location"), max_length=100, blank=True)
+    call_number = models.CharField(_("call number"), max_length=100, blank=True)
+    state = models.CharField(_("status"), max_length=30, choices=State.choices, default=State.ON_SHELF)
+
+    class Meta:
+        ordering = ["barcode"]
+        verbose_name = _("item")
+
+    def __str__(self) -> str:
+        return f"{self.barcode} ({self.record})"
+
+
+def partner_profile(req):
+    return req.partner.workflow_profile if req.partner_id else None
+
+
+def profile_allows(step: str):
+    def condition(req) -> bool:
+        profile = partner_profile(req)
+        return profile is None or bool(getattr(profile, step))
+
+    condition.__name__ = f"profile_allows_{step}"
+    return condition
+
+
+def is_non_returnable(req) -> bool:
+    return req.requested_format == Format.PHYSICAL_NON_RETURNABLE
+
+
+def is_returnable_physical(req) -> bool:
+    return req.requested_format == Format.PHYSICAL
+
+
+def is_digital(req) -> bool:
+    return req.requested_format == Format.DIGITAL
+
+
+def nothing_located(req) -> bool:
+    return req.locate_status != LendingRequest.LocateStatus.LOCATED
+
+
+def something_located(req) -> bool:
+    return req.locate_status == LendingRequest.LocateStatus.LOCATED
+
+
+def partner_is_iso(req) -> bool:
+    return req.partner_id is not None and req.partner.is_iso
+
+
+def partner_is_peer(req) -> bool:
+    return req.partner_id is not None and req.partner.is_peer
+
+
+def staff_permission(instance, user) -> bool:
+    return is_operator(user)
+
+
+def manager_permission(instance, user) -> bool:
+    return is_manager_or_admin(user)
+
+
+class LendingRequest(ConcurrentTransitionMixin, AbstractRequest):
+    class LocateStatus(models.TextChoices):
+        NOT_RUN = "not_run", _("Locate not run")
+        LOCATED = "located", _("Resource located")
+        NOT_LOCATED = "not_located", _("No resources located")
+        SEVERAL = "several", _("Several resources found")
+
+    status = FSMField(_("status"), max_length=40, choices=Status.choices, default=S.CREATED, protected=True)
+    locate_status = models.CharField(
+        _("resource locate status"), max_length=20, choices=LocateStatus.choices, default=LocateStatus.NOT_RUN
+    )
+    record = models.ForeignKey(BibRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    requester_name = models.CharField(_("borrower's patron"), max_length=200, blank=True)
+    borrower_request_id = models.CharField(_("borrower's request id"), max_length=100, blank=True, db_index=True)
+    has_alerts = models.BooleanField(_("has alerts"), default=False)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    locked_until = models.DateTimeField(null=True, blank=True)
+    conditional_reason = models.CharField(_("condition"), max_length=200, blank=True)
+    reject_reason = models.CharField(_("reject reason"), max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("lending request")
+        permissions = [
+            ("process_lendingrequest", "Can work lending requests"),
+            ("manage_lending_assignments", "Can assign lending requests to anyone"),
+            ("reactivate_lendingrequest", "Can reactivate lending requests"),
+            ("view_lending_operator", "Can see the operator column in lending history"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["status", "-created_at"], name="lend_active_status", condition=models.Q(is_active=True)
+            ),
+            models.Index(fields=["-created_at", "-id"], name="lend_created"),
+            models.Index(fields=["updated_at"], name="lend_updated"),
+            models.Index(fields=["partner", "status"], name="lend_partner_status"),
+            models.Index(fields=["assignee", "is_active"], name="lend_assignee"),
+        ]
+
+    # ---- locate and prepare -------------------------------------------------------------------
+
+    @transition(field=status, source=[S.CREATED, S.LOCATE_FAILED, S.REACTIVATED, S.BEING_PROCESSED],
+                target=RETURN_VALUE(S.CREATED, S.LOCATE_FAILED, S.BEING_PROCESSED, S.REACTIVATED),
+                conditions=[nothing_located], permission=staff_permission, custom={"label": _("Locate")})
+    def locate(self, outcome: str, record=None):
+        """Record a locate run: one match links the record; none or several leave Locate failed."""
+        self.locate_status = outcome
+        self.record = record if outcome == self.LocateStatus.LOCATED else None
+        if outcome == self.LocateStatus.LOCATED:
+            return S.CREATED if self.status == S.LOCATE_FAILED else self.status
+        return S.LOCATE_FAILED
+
+    @transition(field=status, source=[*BEFORE_SHIP], target=None, conditions=[something_located],
+                permission=staff_permission, custom={"label": _("Detach from inventory")})
+    def detach_from_inventory(self):
+        self.locate_status = self.LocateStatus.NOT_LOCATED
+        self.record = None
+        self.item = None
+
+    @transition(field=status, source=[S.CREATED, S.REACTIVATED, S.WILL_SUPPLY], target=S.BEING_PROCESSED,
+                permission=staff_permission, custom={"label": _("Manage fulfillment options")})
+    def start_processing(self):
+        pass
+
+    @transition(field=status, source=[S.CREATED, S.BEING_PROCESSED, S.REACTIVATED], target=S.WILL_SUPPLY,
+                conditions=[profile_allows("will_supply")], permission=staff_permission,
+                custom={"label": _("Will supply")})
+    def will_supply(self):
+        pass
+
+    @transition(field=status, source=[S.CREATED, S.BEING_PROCESSED, S.WILL_SUPPLY, S.REACTIVATED],
+                target=S.CONDITIONAL, conditions=[profile_allows("conditional")], permission=staff_permission,
+                custom={"label": _("Conditional")})
+    def conditional(self, reason: str, reply_by=None):
+        self.conditional_reason = reason
+        self.reply_by = reply_by
+
+    @transition(field=status, source=S.CONDITIONAL, target=RETURN_VALUE(S.CREATED, S.REJECTED))
+    def borrower_answered_condition(self, accepted: bool):
+        self.reply_by = None
+        return S.CREATED if accepted else S.REJECTED
+
+    @transition(field=status, source=[*BEFORE_SHIP, S.CONDITIONAL, S.CANCEL_REPLY], target=S.REJECTED,
+                permission=staff_permission, custom={"label": _("Reject")})
+    def reject(self, reason: str):
+        self.reject_reason = reason
+
+    @transition(field=status, source=[S.CREATED, S.LOCATE_FAILED], target=S.PENDING_AUTO_REJECT)
+    def schedule_auto_reject(self):
+        pass
+
+    @transition(field=status, source=S.PENDING_AUTO_REJECT, target=S.REJECTED)
+    def auto_reject(self):
+        self.reject_reason = self.reject_reason or "not_found_as_cited"
+
+    # ---- ship ---------------------------------------------------------------------------------
+
+    @transition(field=status, source=BEFORE_SHIP, target=S.SHIPPED_PHYSICALLY, conditions=[is_returnable_physical],
+                permission=staff_permission, custom={"label": _("Ship item")})
+    def ship_physically(self, item=None):
+        if item is not None:
+            self.item = item
+        self.supplied_format = Format.PHYSICAL
+        self.shipped_at = timezone.now()
+
+    @transition(field=status, source=BEFORE_SHIP, target=S.SHIPPED_PHYSICALLY, conditions=[is_non_returnable],
+                permission=staff_permission, custom={"label": _("Ship non-returnable")})
+    def ship_non_returnable(self):
+        self.supplied_format = Format.PHYSICAL_NON_RETURNABLE
+        self.shipped_at = timezone.now()
+
+    @transition(field=status, source=BEFORE_SHIP, target=RETURN_VALUE(S.SHIPPED_DIGITALLY, S.COMPLETED),
+                permission=staff_permission, custom={"label": _("Ship item digitally")})
+    def ship_digitally(self):
+        self.supplied_format = Format.DIGITAL
+        self.shipped_at = timezone.now()
+        profile = partner_profile(self)
+        return S.SHIPPED_DIGITALLY if profile and profile.waiting_for_digital_receipt else S.COMPLETED
+
+    @transition(field=status, source=S.SHIPPED_DIGITALLY, target=S.COMPLETED)
+    def borrower_received_digitally(self):
+        pass
+
+    # ---- while on loan ------------------------------------------------------------------------
+
+    @transition(field=status, source=[S.SHIPPED_PHYSICALLY, S.RECALLED, S.OVERDUE], target=S.RECEIVED_BY_PARTNER)
+    def borrower_received(self):
+        pass
+
+    @transition(field=status, source=ON_LOAN, target=S.RENEW_REQUESTED)
+    def borrower_requests_renewal(self):
+        pass
+
+    @transition(field=status, source=[S.RENEW_REQUESTED, S.RECEIVED_BY_PARTNER, S.STAFF_RENEWAL, S.PATRON_RENEWAL,
+                                      S.OVERDUE],
+                target=S.RECEIVED_BY_PARTNER, conditions=[profile_allows("staff_renewal")],
+                permission=staff_permission, custom={"label": _("Renew")})
+    def renew(self, due_date):
+        self.due_date = due_date
+
+    @transition(field=status, source=S.RENEW_REQUESTED, target=S.RECEIVED_BY_PARTNER, permission=staff_permission)
+    def refuse_renewal(self):
+        pass
+
+    @transition(field=status, source=[S.SHIPPED_PHYSICALLY, S.RECEIVED_BY_PARTNER, S.RENEW_REQUESTED],
+                target=S.OVERDUE)
+    def mark_overdue(self):
+        pass
+
+    @transition(field=status, source=[S.SHIPPED_PHYSICALLY, S.RECEIVED_BY_PARTNER, S.OVERDUE, S.RENEW_REQUESTED],
+                target=S.RECALLED, conditions=[profile_allows("recall")], permission=staff_permission,
+                custom={"label": _("Recall")})
+    def recall(self, due_date=None):
+        if due_date:
+            self.due_date = due_date
+
+    @transition(field=status, source=ON_LOAN, target=S.RETURNED_BY_PARTNER)
+    def borrower_shipped_return(self):
+        pass
+
+    @transition(field=status, source=[S.RETURNED_BY_PARTNER, *ON_LOAN, S.LOST, S.DAMAGED], target=S.COMPLETED,
+                permission=staff_permission, custom={"label": _("Checked in")})
+    def check_in(self):
+        pass
+
+    @transition(field=status, source=ON_LOAN, target=S.LOST, permission=staff_permission)
+    def mark_lost(self):
+        pass
+
+    @transition(field=status, source=[*ON_LOAN, S.RETURNED_BY_PARTNER], target=S.DAMAGED,
+                permission=staff_permission)
+    def mark_damaged(self):
+        pass
+
+    # ---- cancel, expire, end ------------------------------------------------------------------
+
+    @transition(field=status, source=[*BEFORE_SHIP, S.CONDITIONAL], target=S.CANCEL_REPLY)
+    def borrower_requests_cancel(self):
+        pass
+
+    @transition(field=status, source=S.CANCEL_REPLY, target=RETURN_VALUE(S.CANCELLED, *BEFORE_SHIP,
+                                                                        S.CONDITIONAL))
+    def answer_cancel(self, accepted: bool, resume_status: str = S.CREATED):
+        return S.CANCELLED if accepted else resume_status
+
+    @transition(field=status, source=[*BEFORE_SHIP, S.CONDITIONAL], target=S.CANCELLED)
+    def borrower_cancelled(self):
+        pass
+
+    @transition(field=status, source=[*BEFORE_SHIP, S.CONDITIONAL], target=S.EXPIRED)
+    def expire(self):
+        pass
+
+    @transition(field=status, source=[S.REJECTED, S.CANCELLED, S.EXPIRED, S.LOST, S.DAMAGED], target=S.COMPLETED,
+                permission=staff_permission)
+    def complete(self):
+        pass
+
+    @transition(field=status, source=REACTIVATABLE, target=S.REACTIVATED, conditions=[profile_allows("reactivate")],
+                permission=manager_permission, custom={"label": _("Reactivate")})
+    def reactivate(self):
+        pass
+
+    # ---- actions that keep the status ---------------------------------------------------------
+
+    @transition(field=status, source=[*ACTIVE_NOT_FINAL], target=None, conditions=[partner_is_peer],
+                permission=staff_permission, custom={"label": _("General message")})
+    def general_message(self):
+        pass
+
+    @transition(field=status, source=[*ON_LOAN, S.RETURNED_BY_PARTNER, S.CONDITIONAL, S.CANCEL_REPLY],
+                target=None, conditions=[partner_is_iso], permission=staff_permission,
+                custom={"label": _("Status query")})
+    def status_query(self):
+        pass
+
+    @transition(field=status, source="*", target=RETURN_VALUE(*Status.values), permission=manager_permission)
+    def change_status(self, new_status: str):
+        if new_status not in Status.values:
+            raise ValueError(f"unknown status {new_status}")
+        return new_status
+
+    # -------------------------------------------------------------------------------------------
+
+    @property
+    def is_view_only(self) -> bool:
+        return not self.is_active
+
+    @property
+    def lock_is_held(self) -> bool:
+        return self.locked_by_id is not None and self.locked_until is not None and self.locked_until > timezone.now()
