@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from illdesk.models import AbstractRequest, PatronCategory, PickupLocation, RequestType
-from illdesk.roles import can_reactivate, is_manager_or_admin, is_operator
+from illdesk.roles import can_reactivate, is_operator
 
 from .statuses import (
     ACTIVE_NOT_FINAL,
@@ -40,7 +40,8 @@ def has_partner(req) -> bool:
 
 
 def has_partner_or_rota(req) -> bool:
-    return req.partner_id is not None or req.rota_entries.exists()
+    # .all() so a task list that prefetched the rota asks no query per row
+    return req.partner_id is not None or len(req.rota_entries.all()) > 0
 
 
 def partner_sends_messages(req) -> bool:
@@ -100,10 +101,6 @@ def resupply_allowed(req) -> bool:
 
 def staff_permission(instance, user) -> bool:
     return is_operator(user)
-
-
-def manager_permission(instance, user) -> bool:
-    return is_manager_or_admin(user)
 
 
 def reactivate_permission(instance, user) -> bool:
@@ -395,7 +392,7 @@ class BorrowingRequest(ConcurrentTransitionMixin, AbstractRequest):
 
     # ---- staff override ------------------------------------------------------------------------
 
-    @transition(field=status, source="*", target=RETURN_VALUE(*Status.values), permission=manager_permission)
+    @transition(field=status, source="*", target=RETURN_VALUE(*Status.values), permission=staff_permission)
     def change_status(self, new_status: str):
         """Bulk "change status": any status, by hand, audited like every other transition."""
         if new_status not in Status.values:

@@ -6,7 +6,8 @@ def _ensure_roles(sender, **kwargs) -> None:
     from django.apps import apps
 
     # Permissions of every app exist only once the last app's post_migrate has run.
-    if sender.label != list(apps.get_app_configs())[-1].label:
+    with_models = [c for c in apps.get_app_configs() if c.models_module is not None]
+    if sender.label != with_models[-1].label:
         return
     from .roles import ensure_roles
 

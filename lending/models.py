@@ -326,7 +326,7 @@ class LendingRequest(ConcurrentTransitionMixin, AbstractRequest):
     def status_query(self):
         pass
 
-    @transition(field=status, source="*", target=RETURN_VALUE(*Status.values), permission=manager_permission)
+    @transition(field=status, source="*", target=RETURN_VALUE(*Status.values), permission=staff_permission)
     def change_status(self, new_status: str):
         if new_status not in Status.values:
             raise ValueError(f"unknown status {new_status}")

@@ -1,8 +1,6 @@
-from django.urls import path
+from illdesk.requestviews import urls_for
 
-from . import views
+from .views import SIDE
 
 app_name = "lending"
-urlpatterns = [
-    path("", views.task_list, name="list"),
-]
+urlpatterns = urls_for(SIDE)

@@ -1,0 +1,72 @@
+"""The borrowing task list: facets, secondary search fields, sorts and predefined filters (SPEC §1)."""
+
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from illdesk.models import Format, PickupLocation, SuppliedFormat
+from illdesk.tasklist import Facet, Preset, SearchField, TaskListConfig
+
+from .models import BorrowingRequest
+from .statuses import Status
+
+SUPPLIED = [("undefined", SuppliedFormat.UNDEFINED.label)] + [
+    (v, label) for v, label in SuppliedFormat.choices if v
+]
+
+CONFIG = TaskListConfig(
+    model=BorrowingRequest,
+    facets=[
+        Facet("tag", _("Tags"), "m2m", "tags"),
+        Facet("partner", _("Active partner"), "fk", "partner", include_none=_("No partner")),
+        Facet("status", _("Status"), "choice", "status", choices=Status.choices),
+        Facet("created", _("Request date"), "past_date", "created_at"),
+        Facet("updated", _("Update date"), "past_date", "updated_at"),
+        Facet("format", _("Requested format"), "choice", "requested_format", choices=Format.choices),
+        Facet("supplied", _("Supplied format"), "choice", "supplied_format", choices=SUPPLIED,
+              empty_key="undefined"),
+        Facet("due", _("Due date"), "future_date", "due_date"),
+        Facet("interest", _("Last interest date"), "future_date", "last_interest_date"),
+        Facet("patron_info", _("Patron information required"), "bool", "patron_info_required"),
+        Facet("message", _("Active general message"), "bool", "has_active_message"),
+        Facet("owner", _("Owner"), "fk", "owner"),
+        Facet("partner_note", _("Note from partner"), "bool", "has_partner_note"),
+        Facet("pickup", _("Pickup location"), "choice", "pickup_location__kind", choices=PickupLocation.Kind.choices),
+        Facet("level", _("Level of service"), "fk", "level_of_service"),
+        Facet("user_group", _("User group"), "fk", "patron_category"),
+        Facet("assignee", _("Assignee"), "fk", "assignee", label_fields=("first_name", "last_name", "username"),
+              include_none=_("Unassigned")),
+        Facet("event", _("Event name"), "value", "event_name"),
+    ],
+    search_fields=[
+        SearchField("title", _("Title"), ("title", "chapter_title")),
+        SearchField("author", _("Author"), ("author", "chapter_author")),
+        SearchField("identifier", _("Identifier (ISBN, ISSN, DOI, PMID, OCLC)"),
+                    ("isbn", "issn", "doi", "pmid", "oclc_number")),
+        SearchField("external_id", _("External identifier"), ("external_id",)),
+        SearchField("requester", _("Requester"), ("requester__first_name", "requester__last_name",
+                                                   "requester__card_number", "unauthenticated_name")),
+        SearchField("partner", _("Partner"), ("partner__name", "partner__code")),
+        SearchField("id", _("Request id"), ("pk",)),
+    ],
+    sorts={
+        "created": "created_at",
+        "updated": "updated_at",
+        "title": "title",
+        "status": "status",
+        "due": "due_date",
+        "partner": "partner__name",
+        "id": "id",
+    },
+    presets=[
+        Preset("new_without_partner", _("New – without partner"),
+               lambda user: Q(status__in=[Status.CREATED, Status.READY_TO_SEND], partner__isnull=True)),
+        Preset("overdue", _("Overdue"), lambda user: Q(status=Status.OVERDUE)),
+        Preset("cancelled_by_partner", _("Cancelled by partner"), lambda user: Q(status=Status.CANCELLED_BY_PARTNER)),
+        Preset("recalled", _("Recalled"), lambda user: Q(status=Status.RECALLED_BY_PARTNER)),
+        Preset("returned_by_patron", _("Returned by patron"), lambda user: Q(status=Status.RETURNED_BY_PATRON)),
+        Preset("messages", _("With active general messages"), lambda user: Q(has_active_message=True)),
+        Preset("notes", _("With active notes"), lambda user: Q(has_active_note=True)),
+    ],
+    prefetch_related=("rota_entries",),
+    select_related=("partner__workflow_profile", "owner", "assignee", "requester", "pickup_location", "level_of_service"),
+)

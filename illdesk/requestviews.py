@@ -1,0 +1,248 @@
+"""Views shared by both task lists. Each side passes its `Side`; borrowing/views.py and
+lending/views.py stay a few lines each."""
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+
+from . import bulk, tasklist
+from .models import HistoryEvent, Tag
+from .roles import is_manager, is_operator
+from .workflow import ActionRefused, available_transitions, run_transition
+
+
+@dataclass
+class Side:
+    name: str  # "borrowing" / "lending"
+    title: str
+    model: type
+    config: tasklist.TaskListConfig
+    status_choices: list
+    removable: frozenset
+    tabs: list[tuple[str, str]]
+    detail_related: tuple[str, ...] = ()
+    scope_tabs: bool = False  # lending: assigned to me / unassigned / assigned to others
+    # Transitions run straight from a confirm button (optional note); others need their own dialog.
+    simple_actions: frozenset = frozenset()
+    dialog_actions: frozenset = frozenset()
+
+    def actions_for(self, obj, user):
+        """What the user can do now: the state machine's answer, limited to actions with a UI."""
+        offered = self.simple_actions | self.dialog_actions
+        return [a for a in available_transitions(obj, user) if a.name in offered]
+
+
+def require_operator(request) -> None:
+    if not is_operator(request.user):
+        raise PermissionDenied(_("Only resource-sharing staff can open this page."))
+
+
+def get_request_for_user(request, side: Side, pk: int, *, for_update: bool = False):
+    """Fetch-and-authorise: every request page starts here."""
+    require_operator(request)
+    qs = side.model.objects.select_related(*side.detail_related)
+    try:
+        return qs.get(pk=pk)
+    except side.model.DoesNotExist as exc:
+        raise Http404(_("No such request.")) from exc
+
+
+def _scope_tab(request, side: Side, user):
+    """Lending tabs. Returns (tab, base queryset, counts)."""
+    model = side.model
+    active = model.objects.filter(is_active=True, removed_at__isnull=True)
+    from django.db.models import Count, Q
+
+    counts = active.aggregate(
+        mine=Count("pk", filter=Q(assignee=user)),
+        unassigned=Count("pk", filter=Q(assignee__isnull=True)),
+        others=Count("pk", filter=Q(assignee__isnull=False) & ~Q(assignee=user)),
+    )
+    tabs = ["mine", "unassigned"] + (["others"] if is_manager(user) else [])
+    tab = request.GET.get("tab", "mine")
+    if tab not in tabs:
+        tab = "mine"
+    base = model.objects.all()
+    if tab == "mine":
+        base = base.filter(assignee=user)
+    elif tab == "unassigned":
+        base = base.filter(assignee__isnull=True)
+    else:
+        base = base.filter(assignee__isnull=False).exclude(assignee=user)
+    labels = {"mine": _("Assigned to me"), "unassigned": _("Unassigned"), "others": _("Assigned to others")}
+    return tab, base, [(t, labels[t], counts[t]) for t in tabs]
+
+
+def _query_without(params, *drop: str) -> str:
+    items = [(k, v) for k in params for v in params.getlist(k) if k not in drop and v]
+    return urlencode(items)
+
+
+@login_required
+def task_list(request, side: Side):
+    require_operator(request)
+    scope_tabs, tab = None, ""
+    base = side.model.objects.all()
+    if side.scope_tabs:
+        tab, base, scope_tabs = _scope_tab(request, side, request.user)
+    result = tasklist.run(side.config, request.GET, request.user, base, page_size=settings.ILLDESK_PAGE_SIZE)
+    rows = []
+    for obj in result.page.object_list:
+        rows.append((obj, side.actions_for(obj, request.user)))
+    context = {
+        "side": side,
+        "result": result,
+        "rows": rows,
+        "scope_tabs": scope_tabs,
+        "tab": tab,
+        "status_choices": side.status_choices,
+        "all_tags": Tag.objects.all(),
+        "base_query": _query_without(request.GET, "page"),
+        "query_no_sort": _query_without(request.GET, "page", "sort"),
+        "query_no_search": _query_without(request.GET, "page", "q", "qf"),
+        "query_no_preset": _query_without(request.GET, "page", "preset"),
+        "query_no_activity": _query_without(request.GET, "page", "activity"),
+        "query_keep_tab": urlencode({"tab": tab}) if tab else "",
+    }
+    template = "illdesk/partials/tasklist.html" if request.htmx and not request.htmx.boosted else "illdesk/tasklist.html"
+    return TemplateResponse(request, template, context)
+
+
+@login_required
+def bulk_action(request, side: Side):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    require_operator(request)
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    op = request.POST.get("op", "")
+    back = request.POST.get("next") or request.path.rsplit("bulk/", 1)[0]
+    if not back.startswith("/"):
+        back = "/"
+    if not ids:
+        messages.warning(request, _("Select at least one request first."))
+        return redirect(back)
+    if op == "change_status":
+        status = request.POST.get("status", "")
+        if status not in dict(side.status_choices):
+            messages.error(request, _("Choose a status to change to."))
+            return redirect(back)
+        report = bulk.change_status(side.model, ids, status, by=request.user)
+    elif op in ("add_tag", "remove_tag"):
+        name = request.POST.get("tag", "").strip()[:60]
+        if not name:
+            messages.error(request, _("Enter a tag."))
+            return redirect(back)
+        if op == "add_tag":
+            tag, _created = Tag.objects.get_or_create(name=name)
+        else:
+            tag = Tag.objects.filter(name=name).first()
+            if tag is None:
+                messages.error(request, _("There is no tag “%(tag)s”.") % {"tag": name})
+                return redirect(back)
+        report = bulk.set_tag(side.model, ids, tag, add=op == "add_tag", by=request.user)
+    elif op == "remove":
+        report = bulk.remove(side.model, ids, side.removable, by=request.user)
+    else:
+        messages.error(request, _("Unknown bulk action."))
+        return redirect(back)
+    if report.done:
+        messages.success(request, _("Done for %(n)d request(s): %(ids)s.")
+                         % {"n": len(report.done), "ids": ", ".join(map(str, report.done))})
+    for pk, reason in report.skipped:
+        messages.warning(request, _("Request %(pk)d not changed: %(reason)s") % {"pk": pk, "reason": reason})
+    return redirect(back)
+
+
+@login_required
+def detail(request, side: Side, pk: int):
+    obj = get_request_for_user(request, side, pk)
+    context = tab_context(request, side, obj, "general")
+    context.update(actions=side.actions_for(obj, request.user), tabs=side.tabs,
+                   tab_template=tab_template(side, "general"))
+    return render(request, "illdesk/detail.html", context)
+
+
+def tab_template(side: Side, tab: str) -> str:
+    return f"{side.name}/tabs/general.html" if tab == "general" else f"illdesk/tabs/{tab}.html"
+
+
+def tab_context(request, side: Side, obj, tab: str) -> dict:
+    ct = ContentType.objects.get_for_model(side.model)
+    context = {"side": side, "obj": obj, "tab": tab, "show_operator": is_manager(request.user)}
+    if tab == "history":
+        mode = request.GET.get("mode", "full")
+        events = HistoryEvent.objects.filter(content_type=ct, object_id=obj.pk).select_related("actor")
+        if mode == "brief":
+            events = events.filter(kind__in=[HistoryEvent.Kind.STATUS, HistoryEvent.Kind.ASSIGNMENT])
+        context.update(events=events[:500], mode=mode)
+    elif tab == "notes":
+        context["notes"] = obj.notes.select_related("author").all()
+    elif tab == "messages":
+        context["general_messages"] = obj.general_messages.select_related("author").all()
+    elif tab == "attachments":
+        context["attachments"] = obj.attachments.select_related("uploaded_by").all()
+    elif tab == "alerts":
+        context["alerts"] = obj.alerts.all()
+    elif tab == "rota":
+        context["rota"] = obj.rota_entries.select_related("partner").all()
+    return context
+
+
+@login_required
+def detail_tab(request, side: Side, pk: int, tab: str):
+    obj = get_request_for_user(request, side, pk)
+    if tab not in dict(side.tabs):
+        raise Http404(_("No such tab."))
+    context = tab_context(request, side, obj, tab)
+    if request.htmx:
+        return render(request, tab_template(side, tab), context)
+    context.update(actions=side.actions_for(obj, request.user), tabs=side.tabs, tab_template=tab_template(side, tab))
+    return render(request, "illdesk/detail.html", context)
+
+
+@login_required
+def perform(request, side: Side, pk: int, action: str):
+    """Run a no-argument transition offered on the request page (others have their own dialogs)."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    obj = get_request_for_user(request, side, pk)
+    offered = {a.name for a in side.actions_for(obj, request.user)}
+    if action not in offered or action not in side.simple_actions:
+        return _refuse(request, _("This action is not available for this request now."), 409, side, pk)
+    note = request.POST.get("note", "").strip()[:1000]
+    try:
+        run_transition(obj, action, by=request.user, message=note)
+    except ActionRefused as exc:
+        return _refuse(request, exc.message, exc.status, side, pk)
+    messages.success(request, _("Done."))
+    return redirect(f"{side.name}:detail", pk=pk)
+
+
+def _refuse(request, message: str, status: int, side: Side, pk: int) -> HttpResponse:
+    if request.htmx:
+        return HttpResponse(message, status=status)
+    response = render(request, "illdesk/refused.html", {"message": message, "side": side, "pk": pk}, status=status)
+    return response
+
+
+def urls_for(side: Side) -> list:
+    """The URL patterns every request side has; an app adds its own dialogs next to them."""
+    from django.urls import path
+
+    return [
+        path("", lambda request: task_list(request, side), name="list"),
+        path("bulk/", lambda request: bulk_action(request, side), name="bulk"),
+        path("<int:pk>/", lambda request, pk: detail(request, side, pk), name="detail"),
+        path("<int:pk>/tab/<slug:tab>/", lambda request, pk, tab: detail_tab(request, side, pk, tab), name="tab"),
+        path("<int:pk>/do/<slug:action>/", lambda request, pk, action: perform(request, side, pk, action),
+             name="perform"),
+    ]
