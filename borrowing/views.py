@@ -1,5 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
+from illdesk import dialogs
 from illdesk import requestviews as rv
 
 from .models import BorrowingRequest
@@ -23,6 +24,7 @@ SIDE = rv.Side(
     ],
     detail_related=("partner__workflow_profile", "owner", "assignee", "requester__category", "pickup_location",
                     "level_of_service", "patron_category"),
+    dialogs=(*dialogs.COMMON,),
     simple_actions=frozenset({"approve", "loan_to_patron", "reactivate"}),
 )
 

@@ -11,13 +11,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
 from . import bulk, tasklist
 from .models import HistoryEvent, Tag
 from .roles import is_manager, is_operator
-from .workflow import ActionRefused, available_transitions, run_transition
+from .workflow import ActionRefused, RowAction, available_transitions, run_transition
 
 
 @dataclass
@@ -33,12 +34,20 @@ class Side:
     scope_tabs: bool = False  # lending: assigned to me / unassigned / assigned to others
     # Transitions run straight from a confirm button (optional note); others need their own dialog.
     simple_actions: frozenset = frozenset()
-    dialog_actions: frozenset = frozenset()
+    dialogs: tuple = ()  # illdesk.dialogs.Dialog: transitions with input, and extra actions
 
-    def actions_for(self, obj, user):
-        """What the user can do now: the state machine's answer, limited to actions with a UI."""
-        offered = self.simple_actions | self.dialog_actions
-        return [a for a in available_transitions(obj, user) if a.name in offered]
+    def dialog(self, name: str):
+        return next((d for d in self.dialogs if d.name == name), None)
+
+    def actions_for(self, obj, user) -> list[RowAction]:
+        """What the user can do now: the state machine's answer, limited to actions with a UI, plus
+        the extra actions whose own rule allows them."""
+        with_dialog = {d.name for d in self.dialogs if d.available is None}
+        offered = self.simple_actions | with_dialog
+        actions = [a for a in available_transitions(obj, user) if a.name in offered]
+        actions += [RowAction(d.name, str(d.label)) for d in self.dialogs
+                    if d.available is not None and d.available(obj, user)]
+        return actions
 
 
 def require_operator(request) -> None:
@@ -227,6 +236,38 @@ def perform(request, side: Side, pk: int, action: str):
     return redirect(f"{side.name}:detail", pk=pk)
 
 
+@login_required
+def dialog(request, side: Side, pk: int, name: str):
+    """GET: the dialog's form (an htmx fragment, or a page without JavaScript). POST: run it."""
+    obj = get_request_for_user(request, side, pk)
+    spec = side.dialog(name)
+    if spec is None:
+        raise Http404(_("No such action."))
+    if name not in {a.name for a in side.actions_for(obj, request.user)}:
+        return _refuse(request, _("This action is not available for this request now."), 409, side, pk)
+    form = None
+    if spec.form_class is not None:
+        kwargs = {"obj": obj, "user": request.user}
+        form = spec.form_class(request.POST or None, request.FILES or None, **kwargs) \
+            if request.method == "POST" else spec.form_class(**kwargs)
+    if request.method == "POST" and (form is None or form.is_valid()):
+        try:
+            message = spec.run(obj, form, request.user)
+        except ActionRefused as exc:
+            return _refuse(request, exc.message, exc.status, side, pk)
+        messages.success(request, message)
+        target = reverse(f"{side.name}:detail", args=[pk])
+        if request.htmx:
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = target
+            return response
+        return redirect(target)
+    context = {"side": side, "obj": obj, "spec": spec, "form": form}
+    status = 400 if request.method == "POST" else 200
+    template = "illdesk/partials/dialog.html" if request.htmx else "illdesk/dialog_page.html"
+    return render(request, template, context, status=status)
+
+
 def _refuse(request, message: str, status: int, side: Side, pk: int) -> HttpResponse:
     if request.htmx:
         return HttpResponse(message, status=status)
@@ -245,4 +286,6 @@ def urls_for(side: Side) -> list:
         path("<int:pk>/tab/<slug:tab>/", lambda request, pk, tab: detail_tab(request, side, pk, tab), name="tab"),
         path("<int:pk>/do/<slug:action>/", lambda request, pk, action: perform(request, side, pk, action),
              name="perform"),
+        path("<int:pk>/dialog/<slug:name>/", lambda request, pk, name: dialog(request, side, pk, name),
+             name="dialog"),
     ]

@@ -1,5 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
+from illdesk import dialogs
 from illdesk import requestviews as rv
 
 from .models import LendingRequest
@@ -24,6 +25,7 @@ SIDE = rv.Side(
     detail_related=("partner__workflow_profile", "owner", "assignee", "level_of_service", "item", "record",
                     "locked_by"),
     scope_tabs=True,
+    dialogs=(*dialogs.COMMON,),
     simple_actions=frozenset({"start_processing", "will_supply", "reactivate", "detach_from_inventory"}),
 )
 

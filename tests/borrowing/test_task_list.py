@@ -10,14 +10,15 @@ from django.utils import timezone
 
 from borrowing.models import BorrowingRequest
 from illdesk.models import Tag
+from tests.factories import make_borrowing
 
 URL = reverse("borrowing:list")
 
 
 def _make(owner, status="created", **fields):
-    return BorrowingRequest.objects.create(owner=owner, status=status, is_active=status not in {
-        "cancelled_by_partner", "cancelled_by_patron", "cancelled", "received_digitally", "expired", "completed"},
-        **{"title": "A title", **fields})
+    fields.setdefault("title", "A title")
+    fields.setdefault("author", "")
+    return make_borrowing(owner, status, **fields)
 
 
 def facet_counts(response, key):
