@@ -10,6 +10,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("borrowing/", include("borrowing.urls")),
     path("lending/", include("lending.urls")),
+    path("", include("partners.urls")),
+    path("letters/", include("letters.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
