@@ -53,6 +53,11 @@ def partner_is_peer(req) -> bool:
     return req.partner_id is not None and req.partner.is_peer
 
 
+def partner_is_not_iso(req) -> bool:
+    """Overdue: an ISO lender says so itself; for other partners staff set it (seed 000)."""
+    return not partner_is_iso(req)
+
+
 def partner_is_iso(req) -> bool:
     return req.partner_id is not None and req.partner.is_iso
 
@@ -83,8 +88,7 @@ def cancellable_directly(req) -> bool:
     """Seed 000: cancel shows while nothing is sent yet — or when the partner cannot take a cancel."""
     if req.status in BEFORE_SEND:
         return True
-    profile = _profile(req)
-    return profile is not None and not profile.supports_cancel
+    return not cancel_needs_partner_answer(req)
 
 
 def cancel_needs_partner_answer(req) -> bool:
@@ -226,7 +230,7 @@ class BorrowingRequest(ConcurrentTransitionMixin, AbstractRequest):
         pass
 
     @transition(field=status, source=[S.RECEIVED_PHYSICALLY, S.RENEWED_BY_PARTNER, S.RENEW_NOT_ACCEPTED],
-                target=S.LOANED_TO_PATRON, permission=staff_permission)
+                target=S.LOANED_TO_PATRON, permission=staff_permission, custom={"label": _("Check out to patron")})
     def check_out_to_patron(self):
         pass
 
@@ -242,7 +246,8 @@ class BorrowingRequest(ConcurrentTransitionMixin, AbstractRequest):
     def partner_checked_in(self):
         pass
 
-    @transition(field=status, source=CLOSABLE, target=S.COMPLETED, permission=staff_permission)
+    @transition(field=status, source=CLOSABLE, target=S.COMPLETED, permission=staff_permission,
+                custom={"label": _("Complete")})
     def complete(self):
         pass
 
@@ -288,7 +293,14 @@ class BorrowingRequest(ConcurrentTransitionMixin, AbstractRequest):
             self.due_date = self.pre_recall_due_date
         self.pre_recall_due_date = None
 
-    @transition(field=status, source=HELD_RETURNABLE, target=S.OVERDUE, permission=staff_permission)
+    @transition(field=status, source=HELD_RETURNABLE, target=S.OVERDUE)
+    def partner_overdue(self, due_date=None):
+        """The lender's overdue message (ISO StatusChange Overdue)."""
+        if due_date:
+            self.due_date = due_date
+
+    @transition(field=status, source=HELD_RETURNABLE, target=S.OVERDUE, conditions=[partner_is_not_iso],
+                permission=staff_permission, custom={"label": _("Mark overdue")})
     def mark_overdue(self):
         pass
 
@@ -459,3 +471,86 @@ class PurchaseRequest(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class CatalogSource(models.Model):
+    """Where locate looks for a citation: our own inventory, or a partner's catalogue over SRU."""
+
+    class Kind(models.TextChoices):
+        LOCAL = "local", _("Local inventory")
+        SRU = "sru", _("SRU catalogue (searchRetrieve, MARCXML)")
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.CASCADE, null=True, blank=True, related_name="catalog_sources",
+        help_text=_("The partner whose holdings this catalogue shows (empty for the local inventory)."),
+    )
+    base_url = models.URLField(_("SRU base URL"), blank=True, help_text="e.g. http://sru.example.org:210/Default")
+    max_records = models.PositiveIntegerField(_("max records"), default=10)
+    timeout_seconds = models.PositiveIntegerField(_("timeout (seconds)"), default=10)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("catalogue source")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Communication(models.Model):
+    """An email thread with a partner about one borrowing request (seed 000: Communications tab)."""
+
+    request = models.ForeignKey(BorrowingRequest, on_delete=models.CASCADE, related_name="communications")
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+")
+    subject = models.CharField(_("subject"), max_length=200)
+    to = models.EmailField(_("to"))
+    is_open = models.BooleanField(_("open"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("communication")
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class CommunicationEntry(models.Model):
+    class Direction(models.TextChoices):
+        SENT = "sent", _("Sent")
+        REPLY = "reply", _("Reply from partner")
+
+    communication = models.ForeignKey(Communication, on_delete=models.CASCADE, related_name="entries")
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices)
+    body = models.TextField(_("body"), max_length=10000)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("communication entry")
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+
+class PatronQueryTemplate(models.Model):
+    """Query-to-patron templates (seed 000): one is picked automatically when it is the only one."""
+
+    code = models.CharField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("body"), help_text=_("Text before the operator's note; may use {title} and {id}."))
+    edit_if_single = models.BooleanField(_("let the operator edit when it is the only template"), default=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("patron query template")
+
+    def __str__(self) -> str:
+        return self.name
