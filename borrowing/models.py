@@ -20,7 +20,6 @@ from .statuses import (
     CONVERTIBLE,
     HELD_RETURNABLE,
     REACTIVATABLE,
-    RECEIVED,
     SHIPPED,
     Status,
 )

@@ -68,5 +68,6 @@ CONFIG = TaskListConfig(
         Preset("notes", _("With active notes"), lambda user: Q(has_active_note=True)),
     ],
     prefetch_related=("rota_entries",),
-    select_related=("partner__workflow_profile", "owner", "assignee", "requester", "pickup_location", "level_of_service"),
+    select_related=("partner__workflow_profile", "owner", "assignee", "requester", "pickup_location",
+                    "level_of_service"),
 )

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from illdesk import dialogs
 from illdesk import requestviews as rv
 
+from .dialogs import DIALOGS
 from .models import BorrowingRequest
 from .statuses import REMOVABLE, Status
 from .tasklist import CONFIG
@@ -21,10 +22,46 @@ SIDE = rv.Side(
         ("notes", _("Notes")),
         ("messages", _("General messages")),
         ("attachments", _("Attachments")),
+        ("communications", _("Communications")),
     ],
     detail_related=("partner__workflow_profile", "owner", "assignee", "requester__category", "pickup_location",
                     "level_of_service", "patron_category"),
-    dialogs=(*dialogs.COMMON,),
-    simple_actions=frozenset({"approve", "loan_to_patron", "reactivate"}),
+    dialogs=(*dialogs.COMMON, *DIALOGS),
+    simple_actions=frozenset({"approve", "loan_to_patron", "reactivate", "cancel_recall", "check_out_to_patron",
+                            "mark_overdue", "complete"}),
 )
 
+
+
+def communication_action(request, pk: int, comm_pk: int, op: str):
+    """Reply, add the partner's reply, or close one thread of the Communications tab."""
+    from django.contrib import messages
+    from django.http import Http404, HttpResponseNotAllowed
+    from django.shortcuts import redirect
+
+    from illdesk.workflow import ActionRefused
+
+    from . import communications
+    from .forms import ReplyForm
+
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    obj = rv.get_request_for_user(request, SIDE, pk)
+    comm = obj.communications.filter(pk=comm_pk).first()
+    if comm is None or op not in ("reply", "add_reply", "close"):
+        raise Http404
+    if op == "close":
+        communications.close(comm, by=request.user)
+    else:
+        form = ReplyForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Write the text of the reply."))
+            return redirect("borrowing:tab", pk=pk, tab="communications")
+        try:
+            if op == "reply":
+                communications.reply(comm, by=request.user, body=form.cleaned_data["body"])
+            else:
+                communications.add_partner_reply(comm, by=request.user, body=form.cleaned_data["body"])
+        except ActionRefused as exc:
+            messages.error(request, exc.message)
+    return redirect("borrowing:tab", pk=pk, tab="communications")

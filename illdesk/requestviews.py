@@ -11,8 +11,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from . import bulk, tasklist
@@ -122,7 +122,8 @@ def task_list(request, side: Side):
         "query_no_activity": _query_without(request.GET, "page", "activity"),
         "query_keep_tab": urlencode({"tab": tab}) if tab else "",
     }
-    template = "illdesk/partials/tasklist.html" if request.htmx and not request.htmx.boosted else "illdesk/tasklist.html"
+    fragment = request.htmx and not request.htmx.boosted
+    template = "illdesk/partials/tasklist.html" if fragment else "illdesk/tasklist.html"
     return TemplateResponse(request, template, context)
 
 
@@ -180,8 +181,9 @@ def detail(request, side: Side, pk: int):
     return render(request, "illdesk/detail.html", context)
 
 
-def tab_template(side: Side, tab: str) -> str:
-    return f"{side.name}/tabs/general.html" if tab == "general" else f"illdesk/tabs/{tab}.html"
+def tab_template(side: Side, tab: str) -> list[str]:
+    """A side's own tab template wins over the shared one."""
+    return [f"{side.name}/tabs/{tab}.html", f"illdesk/tabs/{tab}.html"]
 
 
 def tab_context(request, side: Side, obj, tab: str) -> dict:
@@ -203,6 +205,8 @@ def tab_context(request, side: Side, obj, tab: str) -> dict:
         context["alerts"] = obj.alerts.all()
     elif tab == "rota":
         context["rota"] = obj.rota_entries.select_related("partner").all()
+    elif tab == "communications":
+        context["communications"] = obj.communications.prefetch_related("entries__author").all()
     return context
 
 

@@ -315,7 +315,8 @@ def run(config: TaskListConfig, params, user, base: QuerySet, page_size: int = 2
     order = config.sorts[key]
     desc = sort.startswith("-")
     ordering = [f"-{order}" if desc else order, "-pk" if desc else "pk"]
-    rows = rows.select_related(*config.select_related).prefetch_related("tags", *config.prefetch_related).order_by(*ordering)
+    rows = (rows.select_related(*config.select_related)
+            .prefetch_related("tags", *config.prefetch_related).order_by(*ordering))
 
     paginator = Paginator(rows, page_size)
     page = paginator.get_page(params.get("page"))

@@ -165,7 +165,7 @@ class RowAction:
 
 def available_transitions(obj, user) -> list[RowAction]:
     """Row actions backed by a transition the user may run now (one source of truth for the UI)."""
-    getter = getattr(obj, "get_available_user_status_transitions")
+    getter = obj.get_available_user_status_transitions
     result = []
     seen = set()
     for t in getter(user):
