@@ -267,7 +267,8 @@ def dialog(request, side: Side, pk: int, name: str):
             return response
         return redirect(target)
     context = {"side": side, "obj": obj, "spec": spec, "form": form}
-    status = 400 if request.method == "POST" else 200
+    # htmx swaps only 2xx answers: an invalid form comes back as 200 so the errors show in the dialog.
+    status = 400 if request.method == "POST" and not request.htmx else 200
     template = "illdesk/partials/dialog.html" if request.htmx else "illdesk/dialog_page.html"
     return render(request, template, context, status=status)
 
