@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from illdesk.models import Format, LevelOfService, PatronCategory, RequestType, ResourceSharingLibrary
@@ -140,3 +141,98 @@ class RotaAssignmentRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- ISO 18626 messages in and out (issue 5) --------------------------------------------------
+
+
+class OutboundMessage(models.Model):
+    """One message to a partner, written in the same transaction as the change it reports and
+    delivered later by `partners.tasks.deliver_outbound` (the outbox: nothing is lost when Redis,
+    the worker or the partner is down)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        RETRYING = "retrying", _("Waiting to retry")
+        FAILED = "failed", _("Failed")
+
+    content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="outbound_messages",
+                                verbose_name=_("partner"))
+    kind = models.CharField(_("message"), max_length=40)
+    event = models.CharField(_("event"), max_length=40)
+    summary = models.CharField(_("summary"), max_length=200, blank=True)
+    payload = models.JSONField(_("event details"), default=dict, blank=True)
+    xml = models.TextField(_("message XML"), blank=True)
+    state = models.CharField(_("delivery state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    http_status = models.PositiveIntegerField(_("HTTP status"), null=True, blank=True)
+    response_xml = models.TextField(_("partner's confirmation"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("outgoing ISO 18626 message")
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "id"], name="outbound_request"),
+            models.Index(fields=["state", "next_attempt_at"], name="outbound_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.summary} → {self.partner_id} ({self.state})"
+
+    @property
+    def is_problem(self) -> bool:
+        return self.state in (self.State.FAILED, self.State.RETRYING)
+
+
+class InboundMessage(models.Model):
+    """Every message POSTed to /iso18626, raw, with the confirmation we answered.
+
+    `idempotency_key` identifies the message (its kind, header and content); the row that acted on
+    it has `acted=True`, and the unique constraint makes sure only one row ever does."""
+
+    received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
+    partner = models.ForeignKey(Partner, on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="inbound_messages", verbose_name=_("partner"))
+    content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.SET_NULL, null=True,
+                                     blank=True)
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    remote_addr = models.CharField(_("from address"), max_length=60, blank=True)
+    raw = models.TextField(_("message XML"), blank=True)
+    raw_size = models.PositiveIntegerField(_("size"), default=0)
+    raw_sha256 = models.CharField(max_length=64, blank=True)
+    kind = models.CharField(_("message"), max_length=40, blank=True)
+    summary = models.CharField(_("summary"), max_length=200, blank=True)
+    requesting_request_id = models.CharField(_("requesting agency request id"), max_length=200, blank=True)
+    supplying_request_id = models.CharField(_("supplying agency request id"), max_length=200, blank=True)
+    idempotency_key = models.CharField(max_length=64, blank=True, db_index=True)
+    acted = models.BooleanField(default=False)
+    duplicate_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+    message_status = models.CharField(_("answer"), max_length=5, default="OK")
+    error_type = models.CharField(_("error type"), max_length=40, blank=True)
+    error_value = models.TextField(_("error"), blank=True)
+    outcome = models.TextField(_("what we did"), blank=True)
+    confirmation_xml = models.TextField(_("our confirmation"), blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("incoming ISO 18626 message")
+        indexes = [models.Index(fields=["content_type", "object_id", "id"], name="inbound_request")]
+        constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], condition=models.Q(acted=True),
+                                    name="inbound_acted_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.summary} ({self.message_status})"
