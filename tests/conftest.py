@@ -9,6 +9,11 @@ from illdesk.models import LevelOfService, Patron, PatronCategory, PickupLocatio
 from partners.models import Partner, WorkflowProfile
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _user(username: str, *groups: str, **extra) -> User:
     user = User.objects.create_user(username, f"{username}@example.org", username, **extra)
     for name in groups:
