@@ -1,0 +1,232 @@
+"""PDF slips and the lending report slip, through WeasyPrint; barcodes are Code 128 SVG images.
+
+One page per request (A4, A5 or a 4×6" label); `bulk_print` makes one PDF of many requests, each
+with the slip its status calls for, and says which requests were skipped and why.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from . import catalog, rendering
+
+PAGE_SIZES = {"A4": "A4", "A5": "A5", "label": "102mm 152mm"}
+FONTS = '"DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans", sans-serif'
+REPORT = "lending_report_slip"
+
+CSS = """
+@page { size: %(size)s; margin: %(margin)s; }
+@page report { size: A4 landscape; margin: 12mm; }
+html { font-family: %(fonts)s; font-size: %(font)s; color: #000; }
+body { margin: 0; }
+.slip { page-break-after: always; break-after: page; }
+.slip:last-child { page-break-after: auto; break-after: auto; }
+.report { page: report; }
+h1 { font-size: 1.6em; margin: 0 0 .3em; }
+h2 { font-size: 1.15em; margin: .8em 0 .2em; border-bottom: 1px solid #000; }
+.big { font-size: 1.5em; font-weight: bold; }
+.muted { color: #444; font-size: .85em; }
+dl { display: grid; grid-template-columns: max-content auto; gap: .15em 1em; margin: .2em 0; }
+dt { font-weight: bold; }
+dd { margin: 0; }
+table { width: 100%%; border-collapse: collapse; font-size: .85em; }
+th, td { border: 1px solid #777; padding: 2px 4px; text-align: left; vertical-align: top; }
+thead { display: table-header-group; }
+.barcode { margin: .4em 0; }
+.barcode img { height: %(barcode_height)s; }
+.address { white-space: pre-line; }
+"""
+
+_SIZE_STYLE = {
+    "A4": {"margin": "15mm", "font": "11pt", "barcode_height": "24mm"},
+    "A5": {"margin": "10mm", "font": "9.5pt", "barcode_height": "18mm"},
+    "label": {"margin": "5mm", "font": "8pt", "barcode_height": "14mm"},
+}
+
+
+# --- barcodes ------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=2048)
+def barcode_svg(value: str) -> str:
+    """Code 128 of `value` as an SVG document (python-barcode)."""
+    import barcode
+    from barcode.writer import SVGWriter
+
+    out = io.BytesIO()
+    options = {"module_width": 0.33, "module_height": 12.0, "quiet_zone": 4.0, "font_size": 8,
+               "text_distance": 4.0, "compress": False}
+    barcode.get("code128", value, writer=SVGWriter()).write(out, options=options)
+    return out.getvalue().decode("utf-8")
+
+
+def barcode_img(value: Any) -> SafeString:
+    """An <img> with the barcode inline (data: URI), or "" for no value."""
+    value = str(value or "").strip()
+    if not value:
+        return mark_safe("")  # noqa: S308 - constant
+    data = base64.b64encode(barcode_svg(value).encode("utf-8")).decode("ascii")
+    return mark_safe(  # noqa: S308 - base64 and escaped text only
+        f'<img src="data:image/svg+xml;base64,{data}" alt="{escape(value)}">'
+    )
+
+
+# --- which slip for which request ----------------------------------------------------------------
+
+
+def borrowing_slip_for(req) -> str | None:
+    """Seed 000: receive slip for received (not returned) requests, return slip for returned ones."""
+    from borrowing.statuses import HELD_RETURNABLE, Status
+
+    if req.status in (*HELD_RETURNABLE, Status.RECEIVED_NON_RETURNABLE):
+        return "receive_slip"
+    if req.status in (Status.RETURNED_BY_PATRON, Status.RETURNED_TO_PARTNER):
+        return "return_slip"
+    return None
+
+
+def lending_slip_for(req) -> str | None:
+    """Seed 002: incoming slip before shipping, shipping slip once shipped (physical items only)."""
+    from illdesk.models import Format
+    from lending.statuses import BEFORE_SHIP, ON_LOAN, Status
+
+    if req.status in (*BEFORE_SHIP, Status.CONDITIONAL):
+        return "incoming_slip"
+    if req.supplied_format == Format.DIGITAL:
+        return None
+    if req.status in ON_LOAN or (req.shipped_at and req.status in (Status.COMPLETED, Status.RETURNED_BY_PARTNER)):
+        return "shipping_slip"
+    return None
+
+
+def slip_for(req) -> str | None:
+    return borrowing_slip_for(req) if rendering.side_of(req) == "borrowing" else lending_slip_for(req)
+
+
+def skip_reason(req) -> str:
+    status = req.get_status_display()
+    if rendering.side_of(req) == "borrowing":
+        from borrowing.statuses import AT_PARTNER, BEFORE_SEND, SHIPPED
+
+        if req.status in (*BEFORE_SEND, *AT_PARTNER, *SHIPPED):
+            return _("not received yet (status “%(status)s”)") % {"status": status}
+        if req.status == "received_digitally":
+            return _("received digitally: there is no item to label")
+    elif req.supplied_format == "digital":
+        return _("shipped digitally: there is no item to label")
+    return _("no slip is printed for status “%(status)s”") % {"status": status}
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+
+def _slip_language(code: str, req, language: str | None) -> str | None:
+    return rendering.normalize_language(language) or rendering.recipient_language(code, req) or \
+        rendering.normalize_language(settings.LANGUAGE_CODE)
+
+
+class _SourceCache:
+    """One override lookup per (letter, language, library) in a print run, not one per page."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple, rendering.Sources] = {}
+
+    def get(self, code: str, language: str | None, library_id: int | None) -> rendering.Sources:
+        key = (code, language, library_id)
+        if key not in self._found:
+            self._found[key] = rendering.find_sources(code, language, library_id)
+        return self._found[key]
+
+
+def slip_context(code: str, req, language: str) -> dict:
+    """The letter context plus `barcodes.request` and `barcodes.item` (inline Code 128 images)."""
+    ctx = rendering.letter_context(code, req, language=language)
+    ctx["barcodes"] = {"request": barcode_img(req.pk), "item": barcode_img(ctx["request"]["barcode"])}
+    return ctx
+
+
+def _slip_fragment(code: str, req, language: str | None, cache: _SourceCache) -> tuple[str, str]:
+    src = cache.get(code, _slip_language(code, req, language), req.owner_id)
+    out = rendering.render_sources(src, slip_context(code, req, src.language), wrap=False)
+    return out.subject, f'<section class="slip" lang="{src.language}">{out.html}</section>'
+
+
+def _report_fragment(requests: list, language: str | None, cache: _SourceCache) -> tuple[str, str]:
+    first = requests[0] if requests else None
+    wanted = rendering.normalize_language(language) or (
+        rendering.recipient_language(REPORT, first) if first is not None else None)
+    src = cache.get(REPORT, wanted, first.owner_id if first is not None else None)
+    with translation.override(src.language):
+        rows = [rendering.request_context(req) for req in requests]
+    ctx = rendering.letter_context(REPORT, first, language=src.language) if first is not None else \
+        {**catalog.get(REPORT).defaults, **rendering.empty_context()}
+    ctx.update(rows=rows, generated_at=timezone.localtime(), count=len(rows))
+    out = rendering.render_sources(src, ctx, wrap=False)
+    return out.subject, f'<section class="slip report" lang="{src.language}">{out.html}</section>'
+
+
+def _document(title: str, sections: Iterable[str], page_size: str) -> bytes:
+    from weasyprint import HTML
+
+    if page_size not in PAGE_SIZES:
+        raise ValueError(f"page_size must be one of {', '.join(PAGE_SIZES)}")
+    css = CSS % {"size": PAGE_SIZES[page_size], "fonts": FONTS, **_SIZE_STYLE[page_size]}
+    html = (f'<!doctype html><html><head><meta charset="utf-8"><title>{escape(title)}</title>'
+            f"<style>{css}</style></head><body>{''.join(sections)}</body></html>")
+    return HTML(string=html, base_url=str(rendering.DEFAULTS_DIR)).write_pdf()
+
+
+def render_pdf(code: str, requests: Iterable[Any], *, language: str | None = None, page_size: str = "A4") -> bytes:
+    """`code` for `requests` as one PDF: a page per request, or (lending_report_slip) one table."""
+    spec = catalog.get(code)
+    if spec.kind != catalog.SLIP:
+        raise ValueError(f"{code!r} is not a slip")
+    requests = list(requests)
+    cache = _SourceCache()
+    if code == REPORT:
+        title, section = _report_fragment(requests, language, cache)
+        return _document(title, [section], page_size)
+    if not requests:
+        raise ValueError("nothing to print")
+    parts = [_slip_fragment(code, req, language, cache) for req in requests]
+    return _document(parts[0][0], [html for _title, html in parts], page_size)
+
+
+def bulk_print(code_for: Callable[[Any], str | None], requests: Iterable[Any], *, language: str | None = None,
+               page_size: str = "A4") -> tuple[bytes | None, list[Any], list[tuple[Any, str]]]:
+    """The task lists' "Print slips": each request gets the slip `code_for` names, or is skipped."""
+    printed: list[Any] = []
+    skipped: list[tuple[Any, str]] = []
+    sections: list[str] = []
+    title = ""
+    cache = _SourceCache()
+    for req in requests:
+        code = code_for(req)
+        if code is None:
+            skipped.append((req, skip_reason(req)))
+            continue
+        try:
+            subject, html = _slip_fragment(code, req, language, cache)
+        except Exception as exc:  # noqa: BLE001 - one bad template or record must not stop the others
+            skipped.append((req, _("the slip could not be made: %(error)s") % {"error": exc}))
+            continue
+        title = title or subject
+        sections.append(html)
+        printed.append(req)
+    pdf = _document(title or _("Slips"), sections, page_size) if sections else None
+    return pdf, printed, skipped
+
+
+def mark(model, ids: Iterable[int], *, field: str) -> int:
+    """Set the "request printed" / "request reported" flag the lending task list facets on."""
+    return model.objects.filter(pk__in=list(ids)).update(**{field: True})
