@@ -22,6 +22,7 @@ SIDE = rv.Side(
         ("notes", _("Notes")),
         ("messages", _("General messages")),
         ("attachments", _("Attachments")),
+        ("letters", _("Letters")),
         ("communications", _("Communications")),
     ],
     detail_related=("partner__workflow_profile", "owner", "assignee", "requester__category", "pickup_location",

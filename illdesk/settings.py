@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "borrowing",
     "lending",
     "letters",
+    "opac",
+    "integrations",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,8 @@ urlpatterns = [
     path("lending/", include("lending.urls")),
     path("", include("partners.urls")),
     path("letters/", include("letters.urls")),
+    path("opac/", include("opac.urls")),
+    path("", include("integrations.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
