@@ -174,7 +174,7 @@ def receive(req: BorrowingRequest, *, by, received_format: str, temp_barcode: st
 def return_item(req: BorrowingRequest, *, by, at_other_desk: bool = False, note: str = "") -> BorrowingRequest:
     with transaction.atomic():
         req = run_transition(req, "return_item", by=by, at_other_desk=at_other_desk, message=note)
-        if req.status == S.RETURNED_TO_PARTNER:
+        if req.status in (S.RETURNED_TO_PARTNER, S.COMPLETED):
             notify(req, "shipped_return", by=by, note=note)
     return req
 

@@ -203,7 +203,7 @@ class BorrowingRequest(ConcurrentTransitionMixin, AbstractRequest):
     def partner_unfilled(self):
         pass
 
-    @transition(field=status, source=[*AT_PARTNER, S.RENEW_REQUESTED], target=S.SHIPPED_PHYSICALLY)
+    @transition(field=status, source=AT_PARTNER, target=S.SHIPPED_PHYSICALLY)
     def partner_shipped_physically(self):
         self.shipped_at = timezone.now()
 
@@ -234,11 +234,15 @@ class BorrowingRequest(ConcurrentTransitionMixin, AbstractRequest):
         pass
 
     @transition(field=status, source=[*HELD_RETURNABLE, S.RETURNED_BY_PATRON],
-                target=RETURN_VALUE(S.RETURNED_TO_PARTNER, S.RETURNED_BY_PATRON),
+                target=RETURN_VALUE(S.RETURNED_TO_PARTNER, S.RETURNED_BY_PATRON, S.COMPLETED),
                 permission=staff_permission, custom={"label": _("Return")})
     def return_item(self, at_other_desk: bool = False):
         if at_other_desk and self.status != S.RETURNED_BY_PATRON:
             return S.RETURNED_BY_PATRON
+        profile = _profile(self)
+        # Seed 000: "Returned item to partner" only when the lender checks the return in.
+        if profile is not None and not profile.lender_check_in:
+            return S.COMPLETED
         return S.RETURNED_TO_PARTNER
 
     @transition(field=status, source=[S.RETURNED_TO_PARTNER, S.RETURNED_BY_PATRON], target=S.LENDER_CHECKED_IN)
@@ -303,13 +307,13 @@ class BorrowingRequest(ConcurrentTransitionMixin, AbstractRequest):
     def mark_overdue(self):
         pass
 
-    @transition(field=status, source=HELD_RETURNABLE, target=S.DAMAGED_COMMUNICATED,
+    @transition(field=status, source=[*HELD_RETURNABLE, S.RETURNED_BY_PATRON], target=S.DAMAGED_COMMUNICATED,
                 conditions=[damage_loss_reportable, profile_allows("damaged_communicated")],
                 permission=staff_permission, custom={"label": _("Damaged")})
     def report_damaged(self):
         pass
 
-    @transition(field=status, source=HELD_RETURNABLE, target=S.LOST_COMMUNICATED,
+    @transition(field=status, source=[*HELD_RETURNABLE, S.RETURNED_BY_PATRON], target=S.LOST_COMMUNICATED,
                 conditions=[damage_loss_reportable, profile_allows("lost_communicated")],
                 permission=staff_permission, custom={"label": _("Lost")})
     def report_lost(self):

@@ -77,8 +77,8 @@ def is_manager_or_admin(user) -> bool:
     return is_manager(user) or is_admin(user)
 
 
-def can_reactivate(user) -> bool:
-    return is_manager(user) or (is_operator(user) and user.has_perm("borrowing.reactivate_borrowingrequest"))
+def can_reactivate(user, side: str = "borrowing") -> bool:
+    return is_manager(user) or (is_operator(user) and user.has_perm(f"{side}.reactivate_{side}request"))
 
 
 def is_staff_worker(user) -> bool:

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from illdesk.models import AbstractRequest, Format, ResourceSharingLibrary
-from illdesk.roles import is_manager_or_admin, is_operator
+from illdesk.roles import can_reactivate, is_operator
 
 from .statuses import ACTIVE_NOT_FINAL, BEFORE_SHIP, ON_LOAN, REACTIVATABLE, Status
 
@@ -102,8 +102,9 @@ def staff_permission(instance, user) -> bool:
     return is_operator(user)
 
 
-def manager_permission(instance, user) -> bool:
-    return is_manager_or_admin(user)
+def reactivate_permission(instance, user) -> bool:
+    """Managers; operators only when given the permission (seed 002)."""
+    return can_reactivate(user, "lending")
 
 
 class LendingRequest(ConcurrentTransitionMixin, AbstractRequest):
@@ -174,7 +175,7 @@ class LendingRequest(ConcurrentTransitionMixin, AbstractRequest):
     def start_processing(self):
         pass
 
-    @transition(field=status, source=[S.CREATED, S.BEING_PROCESSED, S.REACTIVATED], target=S.WILL_SUPPLY,
+    @transition(field=status, source=[s for s in BEFORE_SHIP if s != S.WILL_SUPPLY], target=S.WILL_SUPPLY,
                 conditions=[profile_allows("will_supply")], permission=staff_permission,
                 custom={"label": _("Will supply")})
     def will_supply(self):
@@ -203,7 +204,7 @@ class LendingRequest(ConcurrentTransitionMixin, AbstractRequest):
 
     @transition(field=status, source=S.PENDING_AUTO_REJECT, target=S.REJECTED)
     def auto_reject(self):
-        self.reject_reason = self.reject_reason or "not_found_as_cited"
+        self.reject_reason = self.reject_reason or "NotFoundAsCited"
 
     # ---- ship ---------------------------------------------------------------------------------
 
@@ -259,7 +260,8 @@ class LendingRequest(ConcurrentTransitionMixin, AbstractRequest):
     def mark_overdue(self):
         pass
 
-    @transition(field=status, source=[S.SHIPPED_PHYSICALLY, S.RECEIVED_BY_PARTNER, S.OVERDUE, S.RENEW_REQUESTED],
+    @transition(field=status, source=[S.SHIPPED_PHYSICALLY, S.RECEIVED_BY_PARTNER, S.OVERDUE, S.RENEW_REQUESTED,
+                                      S.STAFF_RENEWAL, S.RENEWAL_RESPONSE, S.PATRON_RENEWAL],
                 target=S.RECALLED, conditions=[profile_allows("recall")], permission=staff_permission,
                 custom={"label": _("Recall")})
     def recall(self, due_date=None):
@@ -309,7 +311,7 @@ class LendingRequest(ConcurrentTransitionMixin, AbstractRequest):
         pass
 
     @transition(field=status, source=REACTIVATABLE, target=S.REACTIVATED, conditions=[profile_allows("reactivate")],
-                permission=manager_permission, custom={"label": _("Reactivate")})
+                permission=reactivate_permission, custom={"label": _("Reactivate")})
     def reactivate(self):
         pass
 
