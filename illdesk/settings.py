@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "letters",
     "opac",
     "integrations",
+    "reports",
+    "tools",
 ]
 
 MIDDLEWARE = [

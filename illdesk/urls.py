@@ -13,6 +13,8 @@ urlpatterns = [
     path("", include("partners.urls")),
     path("letters/", include("letters.urls")),
     path("opac/", include("opac.urls")),
+    path("reports/", include("reports.urls")),
+    path("tools/", include("tools.urls")),
     path("", include("integrations.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
