@@ -89,7 +89,7 @@ def recalculate_rota(req: BorrowingRequest, *, by, remove_all: bool = False) -> 
 
 
 def apply_partner_reject(req: BorrowingRequest, *, reason: str, note: str = "", by=None,
-                         transition: str = "partner_unfilled", notify_patron: bool = True,
+                         transition: str = "partner_unfilled", notify_patron: bool = False,
                          transition_kwargs: dict | None = None):
     """The active lender can't supply: next partner in the rota (sent at once when the sending rules
     say so); with nobody left the request completes and the patron is told — unless the library keeps
@@ -108,14 +108,17 @@ def apply_partner_reject(req: BorrowingRequest, *, reason: str, note: str = "", 
         following = rota.advance(req, reason=reason, by=by)
         req = lock(req)
         if following is not None:
+            if notify_patron:
+                letter_to_patron(req, "patron_request_update", by=by,
+                                 context={"reason": reason_label(reason), "next_partner": following.name})
             if rota.sends_automatically(req) and following.profile_type in ("iso18626", "email"):
                 req = send(req, by=by)
             return req
         if req.owner.keep_rejected_active:
             return req
         req = run_transition(req, "complete", by=None, message=_("No partner left in the rota"))
-        if notify_patron:
-            letter_to_patron(req, "cancel_request", by=by, context={"reason": reason_label(reason)})
+        # Seed 000: with nobody left the request ends and the patron always gets the cancel letter.
+        letter_to_patron(req, "cancel_request", by=by, context={"reason": reason_label(reason)})
     return req
 
 
@@ -143,8 +146,7 @@ def conditional_reply(req: BorrowingRequest, *, by, accept: bool, note: str = ""
         notify(current, "conditional_answer", by=by, note=note, accepted=False)
         # "No" is a rejection of the lender's terms: the rota moves on like for any reject.
         return apply_partner_reject(current, reason="PolicyProblem", note=note, by=by,
-                                    transition="conditional_reply", transition_kwargs={"accept": False},
-                                    notify_patron=True)
+                                    transition="conditional_reply", transition_kwargs={"accept": False})
 
 
 # --- the item arrives, circulates and goes back -------------------------------------------------

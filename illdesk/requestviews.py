@@ -252,7 +252,7 @@ def dialog(request, side: Side, pk: int, name: str):
     form = None
     if spec.form_class is not None:
         kwargs = {"obj": obj, "user": request.user}
-        form = spec.form_class(request.POST or None, request.FILES or None, **kwargs) \
+        form = spec.form_class(request.POST, request.FILES, **kwargs) \
             if request.method == "POST" else spec.form_class(**kwargs)
     if request.method == "POST" and (form is None or form.is_valid()):
         try:
