@@ -6,7 +6,7 @@ from illdesk import bulk
 from illdesk.dialogs import Dialog
 from illdesk.roles import is_operator
 
-from . import actions, communications, forms
+from . import actions, communications, forms, locate
 from .statuses import REMOVABLE
 
 
@@ -174,6 +174,8 @@ def _staff(obj, user) -> bool:
 
 DIALOGS = (
     Dialog("send", _("Send"), forms.NoteForm, _send),
+    Dialog("start_locate", _("Locate resource"), None, locate.run_dialog,
+           confirm=_("Search the local inventory and the partners' catalogues for this citation now?")),
     Dialog("cancel", _("Cancel"), forms.NoteForm, _cancel),
     Dialog("request_cancel", _("Cancel"), forms.NoteForm, _cancel),
     Dialog("conditional_reply", _("Conditional reply"), forms.ConditionalReplyForm, _conditional),
@@ -195,6 +197,7 @@ DIALOGS = (
     Dialog("status_query", _("Status query"), None, _status_query,
            confirm=_("Ask the lender for the current status?")),
     # extra actions: not status changes, their own availability rule
+    Dialog("view_resources", _("View local / network resources"), None, _done(_("Opened.")), available=_staff),
     Dialog("edit_shipping_cost", _("Edit shipping cost"), forms.ShippingCostForm, _shipping_cost, available=_staff),
     Dialog("duplicate", _("Duplicate"), None, _duplicate, available=_staff,
            confirm=_("Create a new request with this citation, requester, owner, format and pickup location?")),

@@ -79,6 +79,8 @@ B_NEEDS = {
     BS.LOST_COMMUNICATED: _prof("lost_communicated"),
     BS.RENEW_REQUESTED: lambda p: p.workflow_profile.staff_renewal and p.workflow_profile.renew_response,
     BS.WAITING_CANCEL_RESPONSE: _prof("supports_cancel"), BS.REACTIVATED: _prof("reactivate"),
+    # Returned item to partner / Lender check in exist only with the lender check-in step.
+    BS.RETURNED_TO_PARTNER: _prof("lender_check_in"), BS.LENDER_CHECKED_IN: _prof("lender_check_in"),
 }
 B_NEEDS[BS.RENEWED_BY_PARTNER] = B_NEEDS[BS.RENEW_NOT_ACCEPTED] = B_NEEDS[BS.RENEW_REQUESTED]
 L_NEEDS = {LS.WILL_SUPPLY: _prof("will_supply"), LS.CONDITIONAL: _prof("conditional"),
@@ -100,6 +102,7 @@ class World:
     operators: list
     records: list = field(default_factory=list)
     fallbacks: int = 0
+    detours: list = field(default_factory=list)
 
     @property
     def today(self):
@@ -140,10 +143,13 @@ class World:
                     "ship_physically", {"item": ctx.get("item")})
             elif name == "OVERDUE":
                 name = "partner_overdue" if obj.partner_id and obj.partner.is_iso else "mark_overdue"
+            if obj.status == target:
+                break  # e.g. a return without the lender check-in step completes at once
             try:
                 obj = run_transition(obj, name, by=None, message=MESSAGE, **kwargs)
-            except ActionRefused:
+            except ActionRefused as exc:
                 self.fallbacks += 1
+                self.detours.append(f"{obj.external_id}: {name} from {obj.status}: {exc.message}")
                 break
         if obj.status != target:
             obj = run_transition(obj, "change_status", by=None, new_status=target, message=MESSAGE)
@@ -177,6 +183,8 @@ class Command(BaseCommand):
                           f"history events: {HistoryEvent.objects.count()}")
         if world.fallbacks:
             self.stdout.write(f"  ({world.fallbacks} demo paths ended early and used change status)")
+            for line in world.detours:
+                self.stdout.write(f"    {line}")
         self.stdout.write("Demo logins (password = username): operator, operator2, operator3 (operators), "
                           "manager (operator + manager), admin (superuser), patron (OPAC)")
         self.stdout.write(f"Our ISO 18626 symbol: {settings.ILLDESK_ISO_SYMBOL}; the demo peer DEMO-PEER is "
