@@ -35,7 +35,8 @@ _MANAGE = [
     "lending.view_lending_operator",
     "lending.delete_lendingrequest",
 ]
-_CONFIGURE_APPS = ("illdesk", "partners", "letters", "django_celery_beat")
+_CONFIGURE_APPS = ("illdesk", "partners", "letters", "django_celery_beat", "integrations", "opac", "reports",
+                   "tools")
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     OPERATOR: _WORK,
