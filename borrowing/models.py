@@ -179,7 +179,7 @@ class BorrowingRequest(ConcurrentTransitionMixin, AbstractRequest):
     def partner_accepted(self):
         pass
 
-    @transition(field=status, source=[S.SENT, S.ACCEPTED], target=S.WILL_SUPPLY)
+    @transition(field=status, source=[S.SENT, S.ACCEPTED, S.CONDITIONAL], target=S.WILL_SUPPLY)
     def partner_will_supply(self):
         pass
 
@@ -203,11 +203,12 @@ class BorrowingRequest(ConcurrentTransitionMixin, AbstractRequest):
     def partner_unfilled(self):
         pass
 
-    @transition(field=status, source=AT_PARTNER, target=S.SHIPPED_PHYSICALLY)
+    @transition(field=status, source=[*AT_PARTNER, S.WAITING_CANCEL_RESPONSE], target=S.SHIPPED_PHYSICALLY)
     def partner_shipped_physically(self):
         self.shipped_at = timezone.now()
 
-    @transition(field=status, source=[*AT_PARTNER, S.RECEIVED_DIGITALLY], target=S.SHIPPED_DIGITALLY)
+    @transition(field=status, source=[*AT_PARTNER, S.WAITING_CANCEL_RESPONSE, S.RECEIVED_DIGITALLY],
+                target=S.SHIPPED_DIGITALLY)
     def partner_shipped_digitally(self):
         self.shipped_at = timezone.now()
 

@@ -23,6 +23,7 @@ SIDE = rv.Side(
         ("messages", _("General messages")),
         ("attachments", _("Attachments")),
         ("letters", _("Letters")),
+        ("partner_messages", _("Partner messages")),
         ("communications", _("Communications")),
     ],
     detail_related=("partner__workflow_profile", "owner", "assignee", "requester__category", "pickup_location",

@@ -5,7 +5,15 @@ from django.db import models
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from .models import Partner, RotaAssignmentRule, RotaTemplate, RotaTemplateMember, WorkflowProfile
+from .models import (
+    InboundMessage,
+    OutboundMessage,
+    Partner,
+    RotaAssignmentRule,
+    RotaTemplate,
+    RotaTemplateMember,
+    WorkflowProfile,
+)
 
 
 @admin.register(WorkflowProfile)
@@ -144,3 +152,37 @@ class RotaAssignmentRuleAdmin(admin.ModelAdmin):
         (_("Conditions (empty means any)"), {"fields": ["requested_format", "request_type",
                                                          "level_of_service", "owner", "patron_category"]}),
     ]
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(admin.ModelAdmin):
+    """The outbox, read-only: a message is retried from Delivery problems, never edited."""
+
+    list_display = ("id", "created_at", "partner", "kind", "event", "state", "attempts", "sent_at", "http_status")
+    list_filter = ("state", "kind", "event", "partner")
+    search_fields = ("summary", "last_error", "partner__name", "object_id")
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in OutboundMessage._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(admin.ModelAdmin):
+    """Every message received, kept as it came, with what we answered and did."""
+
+    list_display = ("id", "received_at", "partner", "kind", "message_status", "error_type", "acted", "remote_addr")
+    list_filter = ("message_status", "kind", "error_type", "acted", "partner")
+    search_fields = ("summary", "error_value", "requesting_request_id", "supplying_request_id", "remote_addr")
+    date_hierarchy = "received_at"
+    readonly_fields = [f.name for f in InboundMessage._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,6 +1,7 @@
 """Partners (other libraries), their workflow profiles, and rota templates and rules."""
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -178,6 +179,7 @@ class OutboundMessage(models.Model):
     response_xml = models.TextField(_("partner's confirmation"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
+    request = GenericForeignKey("content_type", "object_id")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -207,6 +209,7 @@ class InboundMessage(models.Model):
     content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.SET_NULL, null=True,
                                      blank=True)
     object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    request = GenericForeignKey("content_type", "object_id")
     remote_addr = models.CharField(_("from address"), max_length=60, blank=True)
     raw = models.TextField(_("message XML"), blank=True)
     raw_size = models.PositiveIntegerField(_("size"), default=0)
@@ -236,3 +239,10 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.summary} ({self.message_status})"
+
+    @property
+    def display_raw(self) -> str:
+        """The raw message with any securityCode blanked out, for the request page."""
+        import re
+
+        return re.sub(r"(<(?:\w+:)?securityCode[^>]*>)[^<]*(<)", r"\1•••\2", self.raw)

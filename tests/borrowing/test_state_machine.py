@@ -104,14 +104,16 @@ EXPECTED: dict[str, set[str]] = {
              "reactivated"},
     # The lender's answers (ISO messages / staff recording an email answer).
     "partner_accepted": {"sent"},
-    "partner_will_supply": {"sent", "accepted"},
+    # a lender may withdraw its conditions and simply supply
+    "partner_will_supply": {"sent", "accepted", "conditional"},
     "partner_conditional": {"sent", "accepted", "will_supply"},
     "conditional_reply": {"conditional"},
     "reject": AT_LENDER,
     "partner_unfilled": AT_LENDER | {"waiting_cancel_response"},
     # A shipped message means the item is on its way: never once it is here.
-    "partner_shipped_physically": AT_LENDER,
-    "partner_shipped_digitally": AT_LENDER | {"received_digitally"},
+    # a lender may ship before it reads our cancel
+    "partner_shipped_physically": AT_LENDER | {"waiting_cancel_response"},
+    "partner_shipped_digitally": AT_LENDER | {"received_digitally", "waiting_cancel_response"},
     # Receive: "shipped / accepted" (will supply is past accepting; sent: an email lender never reports).
     "receive": AT_LENDER - {"conditional"} | {"shipped_physically", "shipped_digitally"},
     "loan_to_patron": {"received_non_returnable"},
