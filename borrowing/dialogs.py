@@ -168,6 +168,12 @@ def _digital_delivery(obj, user) -> bool:
     return is_operator(user) and (obj.status == "received_digitally" or obj.supplied_format == "digital")
 
 
+def _needs_patron_link(obj, user) -> bool:
+    from opac.actions import needs_patron_link
+
+    return is_operator(user) and needs_patron_link(obj)
+
+
 def _staff(obj, user) -> bool:
     return is_operator(user)
 
@@ -197,6 +203,7 @@ DIALOGS = (
     Dialog("status_query", _("Status query"), None, _status_query,
            confirm=_("Ask the lender for the current status?")),
     # extra actions: not status changes, their own availability rule
+    Dialog("link_patron", _("Link to patron"), None, _done(""), available=_needs_patron_link),
     Dialog("view_resources", _("View local / network resources"), None, _done(_("Opened.")), available=_staff),
     Dialog("edit_shipping_cost", _("Edit shipping cost"), forms.ShippingCostForm, _shipping_cost, available=_staff),
     Dialog("duplicate", _("Duplicate"), None, _duplicate, available=_staff,

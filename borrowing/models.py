@@ -34,6 +34,11 @@ def _profile(req):
     return req.partner.workflow_profile if req.partner_id else None
 
 
+def has_requester(req) -> bool:
+    """Koha: a request placed without login goes ahead only once staff linked it to a patron."""
+    return req.requester_id is not None
+
+
 def has_partner(req) -> bool:
     return req.partner_id is not None
 
@@ -161,7 +166,8 @@ class BorrowingRequest(ConcurrentTransitionMixin, AbstractRequest):
     def finish_locate(self, outcome):
         return outcome
 
-    @transition(field=status, source=S.PENDING_APPROVAL, target=S.CREATED, permission=staff_permission,
+    @transition(field=status, source=S.PENDING_APPROVAL, target=S.CREATED, conditions=[has_requester],
+                permission=staff_permission,
                 custom={"label": _("Approve")})
     def approve(self):
         pass

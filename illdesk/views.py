@@ -8,4 +8,7 @@ from .roles import is_staff_worker
 def home(request):
     if is_staff_worker(request.user):
         return redirect("borrowing:list")
-    return redirect("admin:index") if request.user.is_staff else redirect("login")
+    if request.user.is_staff:
+        return redirect("admin:index")
+    # Patrons (and anyone else logged in) land on their own requests, never back on the login page.
+    return redirect("opac:my_requests")

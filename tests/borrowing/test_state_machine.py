@@ -332,6 +332,11 @@ def test_every_transition_of_the_model_is_in_the_table():
     assert set(TARGET) == set(EXPECTED)
 
 
+def test_a_request_without_a_patron_is_not_approved(library, operator):
+    req = make_borrowing(library, "pending_approval", unauthenticated_name="Walk-in", unauthenticated_email="w@x.org")
+    assert "approve" not in [a.name for a in available_transitions(req, operator)]
+
+
 # --- the exhaustive table ------------------------------------------------------------------------------
 
 
@@ -346,7 +351,8 @@ def observed(request, status: str, name: str) -> Observation:
         library = request.getfixturevalue("library")
         partner = request.getfixturevalue("iso_partner")
         users = {False: request.getfixturevalue("operator"), True: request.getfixturevalue("manager")}
-        fields = {"due_date": DUE, "shipped_at": timezone.now(), "is_active": status not in FINAL}
+        fields = {"due_date": DUE, "shipped_at": timezone.now(), "is_active": status not in FINAL,
+                  "requester": request.getfixturevalue("patron")}
         _OBSERVED[status] = observe_each(
             lambda each: make_borrowing(library, status, partner, **fields), EXPECTED,
             user_for=lambda each: users[each in MANAGER_ONLY], kwargs_for=lambda each: KWARGS.get(each, {}),
