@@ -19,7 +19,7 @@ PORT ?= 8000
 # zbar-tools (tests read the generated PDFs and their barcodes back), yaz (yaz-ztest is a real Z39.50/SRU
 # server for the locate tests), gettext (compilemessages).
 SYSDEPS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-cjk \
-           poppler-utils zbar-tools yaz gettext
+           poppler-utils zbar-tools yaz gettext chromium
 
 .PHONY: help sysdeps venv run test lint bench worker beat clean
 
