@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from . import bulk, tasklist
@@ -135,8 +136,9 @@ def bulk_action(request, side: Side):
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
     op = request.POST.get("op", "")
     back = request.POST.get("next") or request.path.rsplit("bulk/", 1)[0]
-    if not back.startswith("/"):
-        back = "/"
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        back = request.path.rsplit("bulk/", 1)[0]
     if not ids:
         messages.warning(request, _("Select at least one request first."))
         return redirect(back)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from illdesk.admin import RequestAdminBase
 
-from .models import BibRecord, Item, LendingRequest
+from .models import BibRecord, FulfillmentRequest, Item, LendingRequest
 
 
 class ItemInline(admin.TabularInline):
@@ -70,3 +70,18 @@ class LendingRequestAdmin(RequestAdminBase):
                       "classes": ["collapse"]}),
         (_("Edit lock"), {"fields": ["locked_by", "locked_until"], "classes": ["collapse"]}),
     ]
+
+
+@admin.register(FulfillmentRequest)
+class FulfillmentRequestAdmin(admin.ModelAdmin):
+    """Requests placed from Manage fulfillment options; changed only by the lending actions."""
+
+    list_display = ["id", "request", "kind", "state", "item", "created_by", "created_at", "closed_at"]
+    list_filter = ["kind", "state"]
+    search_fields = ["request__id", "request__title", "item__barcode"]
+    list_select_related = ["request", "item", "created_by"]
+    readonly_fields = ["request", "kind", "state", "record", "item", "details", "created_by", "created_at",
+                       "closed_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -341,5 +341,56 @@ class LendingRequest(ConcurrentTransitionMixin, AbstractRequest):
         return not self.is_active
 
     @property
+    def reject_reason_display(self) -> str:
+        from illdesk.reasons import reason_label
+
+        return reason_label(self.reject_reason) if self.reject_reason else ""
+
+    @property
     def lock_is_held(self) -> bool:
         return self.locked_by_id is not None and self.locked_until is not None and self.locked_until > timezone.now()
+
+
+class FulfillmentRequest(models.Model):
+    """A request placed from "Manage fulfillment options" (seed 002, Placing Requests): move a physical
+    item to the resource-sharing desk, or digitize part of a resource. Its type-specific attributes (the
+    seed's Create Request fields) are kept in `details`; see lending.forms for the two field sets."""
+
+    class Kind(models.TextChoices):
+        SHIP_PHYSICALLY = "ship_physically", _("Ship physically")
+        SHIP_DIGITALLY = "ship_digitally", _("Ship digitally")
+
+    class State(models.TextChoices):
+        IN_PROCESS = "in_process", _("In process")
+        CANCELLED = "cancelled", _("Cancelled")
+        COMPLETED = "completed", _("Completed")
+
+    request = models.ForeignKey(LendingRequest, on_delete=models.CASCADE, related_name="fulfillment_requests",
+                                verbose_name=_("lending request"))
+    kind = models.CharField(_("request type"), max_length=20, choices=Kind.choices)
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.IN_PROCESS)
+    record = models.ForeignKey(BibRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                               verbose_name=_("bibliographic record"))
+    item = models.ForeignKey(Item, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                             verbose_name=_("item"))
+    details = models.JSONField(_("request attributes"), default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("fulfillment request")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.get_state_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == self.State.IN_PROCESS
+
+    @property
+    def alert_subject(self) -> str:
+        """The seed's alert names: "Citation Move Request …" / "Citation Digitization Request …"."""
+        return "Move" if self.kind == self.Kind.SHIP_PHYSICALLY else "Digitization"

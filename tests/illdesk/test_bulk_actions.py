@@ -77,3 +77,10 @@ def test_lending_bulk_change_status(client, manager, library, iso_partner):
     client.post(reverse("lending:bulk"), {"ids": [req.pk], "op": "change_status", "status": "completed"})
     req = LendingRequest.objects.get(pk=req.pk)
     assert req.status == "completed" and not req.is_active
+
+
+def test_bulk_never_redirects_to_another_site(client, operator, three):
+    client.force_login(operator)
+    response = client.post(BULK, {"ids": [three[0].pk], "op": "add_tag", "tag": "x", "next": "//evil.example.org/"})
+    assert response.status_code == 302
+    assert response.url == "/borrowing/"
