@@ -126,6 +126,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery: with no REDIS_URL tasks run in-process so `make run` needs no broker.
 REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    # Shared cache so status aliases and statistics stay correct across worker processes.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": env_str("ILLDESK_CACHE_PREFIX", "illdesk")}}
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL

@@ -14,6 +14,21 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _clean_caches(settings):
+    """Aliases and cached statistics must not leak from one test into another (shared Redis in CI)."""
+    from django.core.cache import cache
+
+    from tools.aliases import invalidate
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()
+    invalidate()
+    yield
+    cache.clear()
+    invalidate()
+
+
 def _user(username: str, *groups: str, **extra) -> User:
     user = User.objects.create_user(username, f"{username}@example.org", username, **extra)
     for name in groups:
