@@ -53,6 +53,14 @@ def _load_json(path: str) -> dict:
         return {}
 
 
+def dataset_meta(size: int) -> dict:
+    try:
+        with psycopg.connect(bench_url()) as conn:
+            return dict(conn.execute(f'SELECT key, value FROM "n{size}".bench_meta').fetchall())
+    except psycopg.Error:
+        return {}
+
+
 def machine() -> dict:
     cpu = "unknown"
     try:
@@ -153,7 +161,7 @@ def main() -> int:
         if _run("bench.dataset", size, "--size", str(size), *flags) != 0:
             print(f"bench: could not build the {size:,} data set", file=sys.stderr)
             return 1
-        data["datasets"][str(size)] = {"seconds": round(time.monotonic() - t0, 1)}
+        data["datasets"][str(size)] = {"seconds": round(time.monotonic() - t0, 1), **dataset_meta(size)}
         if "tasklists" in only:
             print(f"== task lists at {size:,}", flush=True)
             out = tmp / f"tasklists-{size}.json"

@@ -67,13 +67,14 @@ def write(path, data: dict) -> None:
         "between runs). N requests per side; ~5% active; ten years of history; ~500 partners, ~50,000 "
         "patrons, 25 tags, a few history rows per request, notes on about a third, tags on one in six.")
     add("")
-    add("| size | borrowing (active) | lending (active) | built in |")
+    add("| size | borrowing (active) | lending (active) | seed_bulk (both sides, when it was built) |")
     add("|---:|---:|---:|---:|")
     for size, run in data["tasklists"].items():
         s = run.get("sizes", {})
+        seeded = data["datasets"].get(size, {}).get("seed_seconds")
         add(f"| {int(size):,} | {s.get('borrowing', 0):,} ({s.get('borrowing_active', 0):,}) | "
             f"{s.get('lending', 0):,} ({s.get('lending_active', 0):,}) | "
-            f"{data['datasets'].get(size, {}).get('seconds', '—')} s |")
+            f"{f'{float(seeded):,.0f} s' if seeded else '—'} |")
     add("")
 
     sizes = sorted(data["tasklists"], key=int)

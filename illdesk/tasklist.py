@@ -29,19 +29,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import reduce
-from operator import and_, or_
+from operator import or_
 
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import connections, transaction
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     Count,
     F,
     Func,
-    IntegerField,
     Lookup,
     Q,
     QuerySet,
@@ -481,21 +481,24 @@ def _grouped_counts(config, scoped, selection, facet_qs, version=None, joint_m2m
     number = {f.key: i for i, f in enumerate(active, start=1)}
     qs_all = [facet_qs[f.key] for f in active]
 
-    def all_but(i: int) -> Q:
-        parts = [q for j, q in enumerate(qs_all) if j != i]
-        return reduce(and_, parts) if parts else Q()
-
-    scan = scoped
-    if len(active) >= 2:  # rows failing at most one selected facet
-        scan = scan.filter(reduce(or_, [all_but(i) for i in range(len(active))]))
-    if len(active) == 1:
-        fail = Case(When(qs_all[0], then=Value(0)), default=Value(1), output_field=IntegerField())
-    elif active:
-        whens = [When(reduce(and_, qs_all), then=Value(0))]
-        whens += [When(all_but(i), then=Value(i + 1)) for i in range(len(active))]
-        fail = Case(*whens, default=Value(-1), output_field=IntegerField())
+    # Each selected facet's predicate becomes one boolean column of the scan, evaluated once per row
+    # (an m2m predicate is a subquery: repeated in a WHERE and a CASE it would run once per repetition).
+    # Out of those: `fail` (0: passes all; i: fails only facet i) and the filter "fails at most one".
+    preds = {f"p{i}": Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())
+             for i, q in enumerate(qs_all, start=1)}
+    n_sel = len(active)
+    if n_sel == 0:
+        fail_sql, keep_sql = "0", ""
+    elif n_sel == 1:
+        fail_sql, keep_sql = "CASE WHEN p1 THEN 0 ELSE 1 END", ""
     else:
-        fail = Value(0, output_field=IntegerField())
+        def all_but(i: int) -> str:
+            return " AND ".join(f"p{j}" for j in range(1, n_sel + 1) if j != i)
+
+        fail_sql = (f"CASE WHEN {all_but(0)} THEN 0 "
+                    + " ".join(f"WHEN {all_but(i)} THEN {i}" for i in range(1, n_sel + 1)) + " END")
+        keep_sql = " WHERE " + " + ".join(f"(NOT p{i})::integer" for i in range(1, n_sel + 1)) + " <= 1"
+    scan = scoped
 
     # One key per facet (m2m aside); facets over a related column group by the local foreign key.
     keys: dict[str, tuple[str, object]] = {}  # facet key -> (alias, expression)
@@ -544,9 +547,12 @@ def _grouped_counts(config, scoped, selection, facet_qs, version=None, joint_m2m
     if not _is_empty(scan):
         # With a search the scan is the expensive part: the tags are counted from the same scanned rows
         # (one statement, the rows materialized once) instead of a second statement scanning again.
-        together = bool(m2m) and joint_m2m
-        fields = ["rid", *annotations, "fail"] if together else [*annotations, "fail"]
-        inner = scan.order_by().annotate(**annotations, fail=fail, rid=F("pk")).values(*fields)
+        # The tags are counted from the same scanned rows (one statement, the rows materialized once)
+        # when their counts depend on the selection or a search makes the scan expensive; otherwise a
+        # second plain statement is cheaper (measured).
+        together = bool(m2m) and (joint_m2m or n_sel > 0)
+        fields = ["rid", *annotations, *preds]
+        inner = scan.order_by().annotate(**annotations, **preds, rid=F("pk")).values(*fields)
         try:
             inner_sql, inner_params = inner.query.sql_with_params()
         except EmptyResultSet:
@@ -559,6 +565,8 @@ def _grouped_counts(config, scoped, selection, facet_qs, version=None, joint_m2m
                 "(" + ", ".join([*(qn(keys[k][0]) for k in s), qn("fail")]) + ")" for s in sets)
             position = {k: j for j, k in enumerate(keys)}
             n_keys = len(aliases)
+            # OFFSET 0 keeps PostgreSQL from inlining the predicates into `fail` (they would run again)
+            scanned = f"(SELECT *, {fail_sql} AS {qn('fail')} FROM ({inner_sql} OFFSET 0) s0{keep_sql})"
             if together:
                 branches = []
                 for i, facet in enumerate(m2m):
@@ -567,11 +575,11 @@ def _grouped_counts(config, scoped, selection, facet_qs, version=None, joint_m2m
                         f"SELECT {', '.join(['NULL'] * n_keys)}, s.{qn('fail')}, -1, COUNT(*), t.{qn(target)}, {i} "
                         f"FROM s JOIN {qn(through)} t ON t.{qn(source)} = s.{qn('rid')} GROUP BY t.{qn(target)}, "
                         f"s.{qn('fail')}")
-                sql = (f"WITH s AS MATERIALIZED ({inner_sql}) "
+                sql = (f"WITH s AS MATERIALIZED {scanned} "
                        f"SELECT {cols}, {qn('fail')}, GROUPING({cols}), COUNT(*), NULL::bigint, NULL::integer FROM s "
                        f"GROUP BY GROUPING SETS ({grouping}) UNION ALL " + " UNION ALL ".join(branches))
             else:
-                sql = (f"SELECT {cols}, {qn('fail')}, GROUPING({cols}), COUNT(*) FROM ({inner_sql}) s "
+                sql = (f"SELECT {cols}, {qn('fail')}, GROUPING({cols}), COUNT(*) FROM {scanned} s "
                        f"GROUP BY GROUPING SETS ({grouping})")
             set_of_mask = {}
             for s_index, s in enumerate(sets):
@@ -596,9 +604,9 @@ def _grouped_counts(config, scoped, selection, facet_qs, version=None, joint_m2m
                     if failed == 0 or failed == number.get(k):
                         v = values[position[k]]
                         found[k][v] = found[k].get(v, 0) + n
-        if not together:
+        if not together:  # nothing selected: every scanned row counts
             for facet in m2m:
-                m2m_found[facet.key] = _m2m_counts(facet, model, scan, fail, number, version)
+                m2m_found[facet.key] = _m2m_counts(facet, model, scan, version)
 
     results = []
     for facet in config.facets:
@@ -632,16 +640,13 @@ def _m2m_columns(facet: Facet, model) -> tuple[str, str, str]:
     return through._meta.db_table, source, target
 
 
-def _m2m_counts(facet: Facet, model, scan: QuerySet, fail, number: dict, version=None) -> dict:
-    """Counts per related id over the scanned rows that pass every other selected facet."""
+def _m2m_counts(facet: Facet, model, scan: QuerySet, version=None) -> dict:
+    """Counts per related id over the scanned rows (no facet selected)."""
     through = model._meta.get_field(facet.field).remote_field.through
-    source = f"{model._meta.model_name}_id"
-    target = f"{model._meta.get_field(facet.field).related_model._meta.model_name}_id"
-    own = number.get(facet.key)
-    rows = scan.order_by().annotate(_fail=fail)
-    rows = rows.filter(Q(_fail=0) | Q(_fail=own)) if own else rows.filter(_fail=0)
-    counts = (through.objects.filter(**{f"{source}__in": rows.values("pk")}).order_by()
-              .values_list(target).annotate(n=Count("pk")))
+    source = model._meta.model_name
+    target = model._meta.get_field(facet.field).related_model._meta.model_name
+    counts = (through.objects.filter(**{f"{source}__in": scan.order_by().values("pk")}).order_by()
+              .values_list(f"{target}_id").annotate(n=Count("pk")))
     try:
         sql, params = counts.query.sql_with_params()
     except EmptyResultSet:
