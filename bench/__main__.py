@@ -10,7 +10,9 @@ Environment:
   BENCH_CACHE=0       without the data-version triggers (the task lists then never cache counts)
   BENCH_ONLY          comma-separated subset of: tasklists, iso, slips, libris
   BENCH_SCENARIOS     comma-separated task list scenario keys (bench/scenarios.py)
-  BENCH_RESULTS       where to write the report (default bench/RESULTS.md; raw data next to it)
+  BENCH_RESULTS       where to write the report (default bench/RESULTS.md, quick: bench/RESULTS-quick.md;
+                      raw data next to it as results.json / results-quick.json)
+  BENCH_REPORT_ONLY=1 only rewrite the report from the last run's results.json (e.g. after editing NOTES.md)
 
 Every benchmark runs in its own process on the data set's schema (bench/settings.py).
 """
@@ -137,7 +139,20 @@ def targets(data: dict) -> list[dict]:
     return rows
 
 
+def rewrite_report(out_path: Path) -> int:
+    """RESULTS.md again from the last run's results.json (after editing NOTES.md)."""
+    raw = out_path.with_name(out_path.stem.lower() + ".json")
+    data = json.loads(raw.read_text())
+    notes = HERE / "NOTES.md"
+    data["notes"] = [notes.read_text().strip()] if notes.exists() else []
+    report.write(out_path, data)
+    print(f"bench: rewrote {out_path} from {raw}")
+    return 0
+
+
 def main() -> int:
+    if os.environ.get("BENCH_REPORT_ONLY", "") not in ("", "0"):
+        return rewrite_report(Path(os.environ.get("BENCH_RESULTS", HERE / "RESULTS.md")))
     quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
     sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "10000,100000" if quick else
                                             "10000,100000,1000000").split(",") if s.strip()]
@@ -146,7 +161,8 @@ def main() -> int:
     indexes = os.environ.get("BENCH_INDEXES", "1") != "0"
     cache = os.environ.get("BENCH_CACHE", "1") != "0"
     only = set(filter(None, os.environ.get("BENCH_ONLY", "tasklists,iso,slips,libris").split(",")))
-    out_path = Path(os.environ.get("BENCH_RESULTS", HERE / "RESULTS.md"))
+    # a quick run does not overwrite the full run's report
+    out_path = Path(os.environ.get("BENCH_RESULTS", HERE / ("RESULTS-quick.md" if quick else "RESULTS.md")))
     started = time.monotonic()
     ensure_database()
     data: dict = {"started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
@@ -188,7 +204,7 @@ def main() -> int:
     notes = HERE / "NOTES.md"
     if notes.exists():
         data["notes"] = [notes.read_text().strip()]
-    raw = out_path.with_name("results.json")
+    raw = out_path.with_name(out_path.stem.lower() + ".json")
     raw.write_text(json.dumps(data, indent=1, default=str))
     report.write(out_path, data)
     print(f"bench: wrote {out_path} in {data['elapsed_min']:.1f} min", flush=True)
