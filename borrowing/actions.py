@@ -1,14 +1,16 @@
 """Borrowing workflows (SPEC §1, seed 000). Each action: one transaction, the row locked, the
 transition run through illdesk.workflow, history written, messages and letters queued on commit."""
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from illdesk.models import GeneralMessage, HistoryEvent, Note
+from illdesk.notes import add_note, check_len
 from illdesk.reasons import reason_label
 from illdesk.workflow import ActionRefused, lock, record, run_transition, update_fields
 
@@ -29,8 +31,13 @@ def notify(req, event: str, *, by, note: str = "", **details) -> None:
     notify_partner(req, event, by=by, note=note, **details)
 
 
-def letter_to_patron(req: BorrowingRequest, code: str, *, by, context: dict | None = None) -> None:
-    """Send a patron letter in the patron's language; without an address, say so in the history."""
+def letter_to_patron(req: BorrowingRequest, code: str, *, by, context: dict | Callable[[], dict] | None = None,
+                     visitor_language: str | None = None) -> None:
+    """Send a patron letter in the patron's language; without an address, say so in the history.
+
+    A requester without an account reads it in `visitor_language` (the language of the form they used).
+    A callable `context` is built in the letter's language, so our own sentences in it are translated too.
+    """
     patron = req.requester
     email = patron.email if patron else req.unauthenticated_email
     if not email:
@@ -39,34 +46,22 @@ def letter_to_patron(req: BorrowingRequest, code: str, *, by, context: dict | No
         return
     from letters.api import send_letter
 
-    send_letter(code, request=req, to=[email], language=patron.language if patron else None,
-                context=context or {}, by=by)
-
-
-def _note(req, kind: str, text: str, *, by) -> None:
-    if not text:
-        return
-    Note.objects.create(request=req, kind=kind, text=text, author=by if by and by.is_authenticated else None)
-    flags = {"has_active_note": True}
-    if kind == Note.Kind.FROM_PARTNER:
-        flags["has_partner_note"] = True
-    type(req).objects.filter(pk=req.pk).update(**flags)
-
-
-def _check_len(text: str, limit: int = 1000) -> None:
-    if len(text) > limit:
-        raise ActionRefused(_("A note can be at most %(n)d characters.") % {"n": limit}, status=400)
+    language = patron.language if patron else visitor_language
+    if callable(context):
+        with translation.override(language):
+            context = context()
+    send_letter(code, request=req, to=[email], language=language, context=context or {}, by=by)
 
 
 # --- sending and locating ----------------------------------------------------------------------
 
 
 def send(req: BorrowingRequest, *, by, note: str = "") -> BorrowingRequest:
-    _check_len(note)
+    check_len(note)
     with transaction.atomic():
         req = run_transition(req, "send", by=by, message=note)
         RotaEntry.objects.filter(request=req, partner=req.partner_id).update(sent_at=timezone.now())
-        _note(req, Note.Kind.TO_PARTNER, note, by=by)
+        add_note(req, Note.Kind.TO_PARTNER, note, by=by)
         notify(req, "request", by=by, note=note)
     return req
 
@@ -100,7 +95,7 @@ def apply_partner_reject(req: BorrowingRequest, *, reason: str, note: str = "", 
                              **(transition_kwargs or {}))
         partner_name = req.partner.name if req.partner_id else ""
         if note:
-            _note(req, Note.Kind.FROM_PARTNER if by is None else Note.Kind.TO_PARTNER,
+            add_note(req, Note.Kind.FROM_PARTNER if by is None else Note.Kind.TO_PARTNER,
                   f"{partner_name}: {note}" if partner_name else note, by=by)
         Note.objects.create(request=req, kind=Note.Kind.INTERNAL,
                             text=_("%(partner)s rejected: %(reason)s") % {"partner": partner_name or "—",
@@ -125,18 +120,18 @@ def apply_partner_reject(req: BorrowingRequest, *, reason: str, note: str = "", 
 def reject(req: BorrowingRequest, *, by, reason: str, internal_note: str = "", partner_note: str = "",
            notify_patron: bool = False) -> BorrowingRequest:
     """Staff record a lender's rejection (the workflow profile's reject step)."""
-    _check_len(internal_note)
-    _check_len(partner_note)
+    check_len(internal_note)
+    check_len(partner_note)
     with transaction.atomic():
         if internal_note:
-            _note(req, Note.Kind.INTERNAL, internal_note, by=by)
+            add_note(req, Note.Kind.INTERNAL, internal_note, by=by)
         req = apply_partner_reject(req, reason=reason, note=partner_note, by=by, transition="reject",
                                    notify_patron=notify_patron)
     return req
 
 
 def conditional_reply(req: BorrowingRequest, *, by, accept: bool, note: str = "") -> BorrowingRequest:
-    _check_len(note)
+    check_len(note)
     with transaction.atomic():
         if accept:
             req = run_transition(req, "conditional_reply", by=by, accept=True, message=note)
@@ -183,10 +178,10 @@ def return_item(req: BorrowingRequest, *, by, at_other_desk: bool = False, note:
 
 def request_renew(req: BorrowingRequest, *, by, note: str = "") -> BorrowingRequest:
     """Ask the lender for more time; without a renew-response step the renewal is immediate."""
-    _check_len(note)
+    check_len(note)
     with transaction.atomic():
         req = run_transition(req, "request_renew", by=by, message=note)
-        _note(req, Note.Kind.TO_PARTNER, note, by=by)
+        add_note(req, Note.Kind.TO_PARTNER, note, by=by)
         if req.status == S.RENEW_REQUESTED:
             notify(req, "renew", by=by, note=note)
         else:
@@ -197,12 +192,12 @@ def request_renew(req: BorrowingRequest, *, by, note: str = "") -> BorrowingRequ
 def renew(req: BorrowingRequest, *, by, due_date: date, internal_note: str = "",
           partner_note: str = "") -> BorrowingRequest:
     """Staff record a renewal granted by the lender (staff renewal step)."""
-    _check_len(internal_note)
-    _check_len(partner_note)
+    check_len(internal_note)
+    check_len(partner_note)
     with transaction.atomic():
         req = run_transition(req, "renew", by=by, due_date=due_date, tracked=("due_date",))
-        _note(req, Note.Kind.INTERNAL, internal_note, by=by)
-        _note(req, Note.Kind.TO_PARTNER, partner_note, by=by)
+        add_note(req, Note.Kind.INTERNAL, internal_note, by=by)
+        add_note(req, Note.Kind.TO_PARTNER, partner_note, by=by)
         letter_to_patron(req, "borrowing_info", by=by, context={"due_date": due_date})
     return req
 
@@ -212,7 +207,7 @@ def cancel_recall(req: BorrowingRequest, *, by) -> BorrowingRequest:
 
 
 def report_damaged_or_lost(req: BorrowingRequest, *, by, lost: bool, note: str = "") -> BorrowingRequest:
-    _check_len(note)
+    check_len(note)
     with transaction.atomic():
         req = run_transition(req, "report_lost" if lost else "report_damaged", by=by, message=note)
         notify(req, "lost" if lost else "damaged", by=by, note=note)
@@ -220,10 +215,10 @@ def report_damaged_or_lost(req: BorrowingRequest, *, by, lost: bool, note: str =
 
 
 def resupply(req: BorrowingRequest, *, by, reason: str) -> BorrowingRequest:
-    _check_len(reason)
+    check_len(reason)
     with transaction.atomic():
         req = run_transition(req, "resupply", by=by, message=reason)
-        _note(req, Note.Kind.TO_PARTNER, _("Resupply requested: %(r)s") % {"r": reason}, by=by)
+        add_note(req, Note.Kind.TO_PARTNER, _("Resupply requested: %(r)s") % {"r": reason}, by=by)
         notify(req, "resupply", by=by, note=reason)
     return req
 
@@ -234,7 +229,7 @@ def resupply(req: BorrowingRequest, *, by, reason: str) -> BorrowingRequest:
 def cancel(req: BorrowingRequest, *, by, note: str = "") -> BorrowingRequest:
     """Cancel outright while nothing is sent (or the partner can't take a cancel); otherwise ask the
     lender and wait for the answer."""
-    _check_len(note)
+    check_len(note)
     from django_fsm import can_proceed
 
     with transaction.atomic():
@@ -280,7 +275,7 @@ def general_message(req: BorrowingRequest, *, by, text: str) -> BorrowingRequest
     text = text.strip()
     if not text:
         raise ActionRefused(_("Write a message first."), status=400)
-    _check_len(text)
+    check_len(text)
     with transaction.atomic():
         req = run_transition(req, "general_message", by=by, message=text)
         GeneralMessage.objects.create(request=req, direction=GeneralMessage.Direction.SENT, text=text, author=by)

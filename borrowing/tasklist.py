@@ -3,15 +3,12 @@
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from illdesk.models import Format, PickupLocation, SuppliedFormat
+from illdesk.models import PickupLocation
+from illdesk.shared_list import SORTS, citation_search_fields, date_and_format_facets
 from illdesk.tasklist import Facet, Preset, SearchField, TaskListConfig
 
 from .models import BorrowingRequest
 from .statuses import Status
-
-SUPPLIED = [("undefined", SuppliedFormat.UNDEFINED.label)] + [
-    (v, label) for v, label in SuppliedFormat.choices if v
-]
 
 CONFIG = TaskListConfig(
     model=BorrowingRequest,
@@ -19,13 +16,7 @@ CONFIG = TaskListConfig(
         Facet("tag", _("Tags"), "m2m", "tags"),
         Facet("partner", _("Active partner"), "fk", "partner", include_none=_("No partner")),
         Facet("status", _("Status"), "choice", "status", choices=Status.choices),
-        Facet("created", _("Request date"), "past_date", "created_at"),
-        Facet("updated", _("Update date"), "past_date", "updated_at"),
-        Facet("format", _("Requested format"), "choice", "requested_format", choices=Format.choices),
-        Facet("supplied", _("Supplied format"), "choice", "supplied_format", choices=SUPPLIED,
-              empty_key="undefined"),
-        Facet("due", _("Due date"), "future_date", "due_date"),
-        Facet("interest", _("Last interest date"), "future_date", "last_interest_date"),
+        *date_and_format_facets(_("Request date")),
         Facet("patron_info", _("Patron information required"), "bool", "patron_info_required"),
         Facet("message", _("Active general message"), "bool", "has_active_message"),
         Facet("owner", _("Owner"), "fk", "owner"),
@@ -38,25 +29,14 @@ CONFIG = TaskListConfig(
         Facet("event", _("Event name"), "value", "event_name"),
     ],
     search_fields=[
-        SearchField("title", _("Title"), ("title", "chapter_title")),
-        SearchField("author", _("Author"), ("author", "chapter_author")),
-        SearchField("identifier", _("Identifier (ISBN, ISSN, DOI, PMID, OCLC)"),
-                    ("isbn", "issn", "doi", "pmid", "oclc_number")),
+        *citation_search_fields(),
         SearchField("external_id", _("External identifier"), ("external_id",)),
         SearchField("requester", _("Requester"), ("requester__first_name", "requester__last_name",
                                                    "requester__card_number", "unauthenticated_name")),
         SearchField("partner", _("Partner"), ("partner__name", "partner__code")),
         SearchField("id", _("Request id"), ("pk",)),
     ],
-    sorts={
-        "created": "created_at",
-        "updated": "updated_at",
-        "title": "title",
-        "status": "status",
-        "due": "due_date",
-        "partner": "partner__name",
-        "id": "id",
-    },
+    sorts=SORTS,
     presets=[
         Preset("new_without_partner", _("New – without partner"),
                lambda user: Q(status__in=[Status.CREATED, Status.READY_TO_SEND], partner__isnull=True)),

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .models import HistoryEvent, Note
+from .notes import add_note
 from .roles import MANAGER, OPERATOR, is_manager, is_operator
 from .workflow import ActionRefused, lock, record
 
@@ -51,9 +52,7 @@ def assign(obj, *, to, by, note: str = "", send_email: bool = False):
         current.save(update_fields=["assignee"])
         record(current, by=by, kind=HistoryEvent.Kind.ASSIGNMENT, field=_("Assignee"), old=_name(old),
                new=_name(to), message=note)
-        if note:
-            Note.objects.create(request=current, kind=Note.Kind.INTERNAL, text=note, author=by)
-            type(current).objects.filter(pk=current.pk).update(has_active_note=True)
+        add_note(current, Note.Kind.INTERNAL, note, by=by)
         if send_email and to.email:
             subject = _("illdesk: request %(pk)s assigned to you") % {"pk": current.pk}
             body = _("%(by)s assigned request %(pk)s (%(title)s) to you.") % {

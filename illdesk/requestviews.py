@@ -166,12 +166,16 @@ def bulk_action(request, side: Side):
     else:
         messages.error(request, _("Unknown bulk action."))
         return redirect(back)
+    report_to_user(request, report, _("Done for %(n)d request(s): %(ids)s."))
+    return redirect(back)
+
+
+def report_to_user(request, report: bulk.BulkReport, done_text: str) -> None:
+    """One success message naming the requests done, one warning per request skipped and why."""
     if report.done:
-        messages.success(request, _("Done for %(n)d request(s): %(ids)s.")
-                         % {"n": len(report.done), "ids": ", ".join(map(str, report.done))})
+        messages.success(request, done_text % {"n": len(report.done), "ids": ", ".join(map(str, report.done))})
     for pk, reason in report.skipped:
         messages.warning(request, _("Request %(pk)d not changed: %(reason)s") % {"pk": pk, "reason": reason})
-    return redirect(back)
 
 
 @login_required

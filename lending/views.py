@@ -330,11 +330,7 @@ def bulk(request):
             messages.warning(request, _("Select at least one request first."))
             return redirect(back)
         report = actions.remove_alerts(ids, by=request.user)
-        if report.done:
-            messages.success(request, _("Alerts removed for %(n)d request(s): %(ids)s.")
-                             % {"n": len(report.done), "ids": ", ".join(map(str, report.done))})
-        for pk, reason in report.skipped:
-            messages.warning(request, _("Request %(pk)d not changed: %(reason)s") % {"pk": pk, "reason": reason})
+        rv.report_to_user(request, report, _("Alerts removed for %(n)d request(s): %(ids)s."))
         return redirect(back)
     return rv.bulk_action(request, SIDE)
 

@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from borrowing import rota
+from borrowing.actions import letter_to_patron
 from borrowing.models import BorrowingRequest
 from borrowing.statuses import Status
 from illdesk.models import HistoryEvent, Patron, PickupLocation, ResourceSharingLibrary
@@ -101,22 +102,6 @@ def owner_for(pickup: PickupLocation | None, patron: Patron | None) -> ResourceS
 # --- notices ---------------------------------------------------------------------------------------------
 
 
-def _letter_to_patron(req: BorrowingRequest, code: str, *, by, context: Callable[[], dict]) -> None:
-    """Like borrowing.actions.letter_to_patron, but a visitor without an account reads the letter in the
-    language they used the form in. `context` is built in the letter's language (our own sentences in
-    it are translated too)."""
-    patron = req.requester
-    email = patron.email if patron else req.unauthenticated_email
-    if not email:
-        record(req, by=by, kind=HistoryEvent.Kind.ACTION, field=_("Letter"),
-               message=_("No email address for the patron: letter “%(code)s” not sent.") % {"code": code})
-        return
-    language = patron.language if patron else get_language()
-    with translation.override(language):
-        values = context()
-    send_letter(code, request=req, to=[email], language=language, context=values, by=by)
-
-
 def _staff_notice(req: BorrowingRequest, code: str, *, by, context: Callable[[], dict]) -> None:
     """Koha ILL_REQUEST_MODIFIED / ILL_REQUEST_CANCEL, in the owning library's language."""
     if not OpacSettings.load().staff_notices:
@@ -164,7 +149,8 @@ def create_request(values: dict[str, Any], *, patron: Patron | None, by=None, na
             rota.rebuild(req, by=None, keep_active=False)
             req.refresh_from_db()
         if OpacSettings.load().confirm_to_patron:
-            _letter_to_patron(req, "patron_request_update", by=by, context=lambda: {"message": _received(req)})
+            letter_to_patron(req, "patron_request_update", by=by, context=lambda: {"message": _received(req)},
+                             visitor_language=get_language())
     return req
 
 

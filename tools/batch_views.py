@@ -12,6 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from illdesk.requestviews import report_to_user
+
 from . import batches
 from .forms import AddToBatchForm, BatchForm
 from .models import Batch
@@ -102,12 +104,7 @@ def batch_act(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, _("Choose a status to change to."))
         else:
             report = batches.change_status(batch, ids or None, status, by=request.user)
-            if report.done:
-                messages.success(request, _("Done for %(n)d request(s): %(ids)s.")
-                                 % {"n": len(report.done), "ids": ", ".join(map(str, report.done))})
-            for req_pk, reason in report.skipped:
-                messages.warning(request, _("Request %(pk)d not changed: %(reason)s") % {"pk": req_pk,
-                                                                                        "reason": reason})
+            report_to_user(request, report, _("Done for %(n)d request(s): %(ids)s."))
     elif op == "delete":
         name = batch.name
         batch.delete()

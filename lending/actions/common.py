@@ -9,12 +9,10 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from illdesk.models import Alert, HistoryEvent, Note
+from illdesk.models import Alert, HistoryEvent
 from illdesk.workflow import ActionRefused, record, run_transition
 
 from ..models import FulfillmentRequest, Item, LendingRequest
-
-NOTE_LIMIT = 1000
 
 
 def person(user) -> str:
@@ -53,23 +51,6 @@ def transition(req: LendingRequest, name: str, *, by, message: str = "", tracked
 
 
 # --- notes, messages, alerts -------------------------------------------------------------------------
-
-
-def check_len(text: str, limit: int = NOTE_LIMIT) -> None:
-    if len(text or "") > limit:
-        raise ActionRefused(_("A note can be at most %(n)d characters.") % {"n": limit}, status=400)
-
-
-def add_note(req: LendingRequest, kind: str, text: str, *, by) -> None:
-    text = (text or "").strip()
-    if not text:
-        return
-    Note.objects.create(request=req, kind=kind, text=text, author=by if getattr(by, "is_authenticated", False)
-                        else None)
-    flags = {"has_active_note": True}
-    if kind == Note.Kind.FROM_PARTNER:
-        flags["has_partner_note"] = True
-    LendingRequest.objects.filter(pk=req.pk).update(**flags)
 
 
 def add_alert(req: LendingRequest, text: str) -> Alert:

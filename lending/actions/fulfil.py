@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from illdesk.models import Attachment, HistoryEvent
+from illdesk.notes import check_len
 from illdesk.workflow import ActionRefused, lock, record, status_label, update_fields
 
 from .. import inventory
@@ -19,7 +20,6 @@ from ..statuses import ON_LOAN, Status
 from .common import (
     alert_for,
     cancel_all_fulfillment,
-    check_len,
     close_fulfillment,
     notify,
     refuse_if_locked,

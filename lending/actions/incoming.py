@@ -9,11 +9,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from illdesk.models import HistoryEvent, Note, ResourceSharingLibrary
+from illdesk.notes import add_note, check_len
 from illdesk.workflow import ActionRefused, record
 
 from .. import inventory
 from ..models import BibRecord, LendingRequest
-from .common import add_note, check_len, transition
+from .common import transition
 
 NO_RESOURCES = "No resources located"
 

@@ -10,12 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from illdesk.models import GeneralMessage, HistoryEvent, Note
+from illdesk.notes import add_note, check_len
 from illdesk.reasons import RejectReason, reason_label
 from illdesk.workflow import ActionRefused
 
 from ..models import LendingRequest
 from ..statuses import Status
-from .common import add_note, cancel_all_fulfillment, check_len, notify, release_item, transition
+from .common import cancel_all_fulfillment, notify, release_item, transition
 
 S = Status
 
