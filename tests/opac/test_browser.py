@@ -4,35 +4,17 @@ what was typed, and a request sent with the keyboard alone."""
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
 from borrowing.models import BorrowingRequest
+from tests.browser import browser_context_args, browser_type_launch_args, new_context  # noqa: F401 - fixtures
 
-CHROMIUM = os.environ.get("ILLDESK_CHROMIUM", "/usr/lib/chromium/chromium")
-sync_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(not (Path(CHROMIUM).exists() or shutil.which("chromium")),
-                                reason="chromium is not installed")
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the ORM runs beside Playwright's event loop
+pytestmark = pytest.mark.browser_context_args(viewport={"width": 375, "height": 740})
 
 OPENURL = urlencode({"url_ver": "Z39.88-2004", "rft.genre": "book", "rft.btitle": "Tuntematon sotilas",
                      "rft.au": "Linna, Väinö", "rft.isbn": "9789510396322", "rft.date": "1954"})
-
-
-@pytest.fixture
-def page(live_server):
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else None,
-                                             args=["--no-sandbox"])
-        context = browser.new_context(viewport={"width": 375, "height": 740}, locale="en-GB")
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        yield page
-        browser.close()
 
 
 def no_sideways_scroll(page) -> bool:

@@ -1,0 +1,34 @@
+"""Staff and patron journeys in a real browser against the live server: the shared browser (tests/browser.py),
+in-process Celery, and a screenshot of every open page when a journey fails."""
+
+from __future__ import annotations
+
+import pytest
+
+from illdesk.celery import app as celery_app
+from tests.browser import browser_context_args, browser_type_launch_args, new_context, save_pages  # noqa: F401
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and report.when in ("setup", "call"):
+        for path in save_pages(item):
+            report.sections.append(("screenshot", str(path)))
+
+
+@pytest.fixture(autouse=True)
+def _in_process_tasks():
+    """Letters and ISO 18626 messages are delivered inside the request that queues them (also when REDIS_URL
+    is set): nothing waits for a worker, and a partner that cannot be reached only schedules a retry."""
+    conf = celery_app.conf
+    saved = conf.task_always_eager, conf.task_eager_propagates
+    conf.task_always_eager, conf.task_eager_propagates = True, False
+    yield
+    conf.task_always_eager, conf.task_eager_propagates = saved
+
+
+@pytest.fixture(autouse=True)
+def _our_iso_symbol(settings):
+    settings.ILLDESK_ISO_SYMBOL = "ISIL:ZZ-ILLDESK"
