@@ -2,9 +2,10 @@
 
     DJANGO_SETTINGS_MODULE=bench.settings BENCH_SCHEMA=n100000 python -m bench.dataset --size 100000
 
-creates the schema (and pg_trgm in `bench_ext`), migrates it, fills it with `seed_bulk` when it is missing,
-too small or made by an older generator, and creates (or, with --no-indexes, drops) the indexes the
-benchmark proposes (bench/indexes.py) and the data-version triggers of the task lists' count cache.
+creates the schema (and pg_trgm in `bench_ext`), migrates it (the migrations create the task lists' indexes
+and the data-version triggers of their count cache: bench/indexes.py), fills it with `seed_bulk` when it is
+missing, too small or made by an older generator, and drops those indexes with --no-indexes (the triggers
+with --no-cache), or puts them back when an earlier run dropped them.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def _set_meta(schema: str, **values) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, required=True)
-    parser.add_argument("--no-indexes", action="store_true", help="drop the proposed indexes instead")
+    parser.add_argument("--no-indexes", action="store_true", help="drop the task lists' indexes")
     parser.add_argument("--no-cache", action="store_true", help="no data-version triggers: counts never cached")
     args = parser.parse_args(argv)
     schema = os.environ["BENCH_SCHEMA"]
@@ -79,7 +80,15 @@ def main(argv=None) -> int:
 
     from . import indexes
 
+    indexes.adopt(log=lambda m: print(m, flush=True))
+    started = time.monotonic()
+    with connection.cursor() as cur:
+        # the task-list migrations build their indexes on a filled data set the first time (the session
+        # setting lasts for this connection: migrate uses it too)
+        cur.execute("SET maintenance_work_mem = '512MB'")
     call_command("migrate", verbosity=0, interactive=False)
+    if time.monotonic() - started > 5:
+        print(f"  migrated in {time.monotonic() - started:.1f} s", flush=True)
     meta = _meta(schema)
     have = (BorrowingRequest.objects.count(), LendingRequest.objects.count())
     if meta.get("version") != DATASET_VERSION or meta.get("size") != str(args.size) or have != (args.size,) * 2:

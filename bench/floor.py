@@ -79,8 +79,8 @@ BORROWING_PRESETS = {
     "cancelled_by_partner": "r.status = 'cancelled_by_partner'",
     "recalled": "r.status = 'recalled_by_partner'",
     "returned_by_patron": "r.status = 'returned_by_patron'",
-    "messages": "r.has_active_message",
-    "notes": "r.has_active_note",
+    "messages": "r.has_active_message AND r.is_active",
+    "notes": "r.has_active_note AND r.is_active",
 }
 _LENDING_BASE_PRESETS = {
     "new": "r.status = 'created'", "overdue": "r.status = 'overdue'", "recalled": "r.status = 'recalled'",

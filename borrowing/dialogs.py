@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from illdesk import bulk
-from illdesk.dialogs import Dialog
+from illdesk.dialogs import Dialog, per_page
 from illdesk.roles import is_operator
 
 from . import actions, communications, forms, locate
@@ -161,7 +161,8 @@ def _resend(obj, form, user):
 
 def _can_query_patron(obj, user) -> bool:
     has_address = bool((obj.requester_id and obj.requester.email) or obj.unauthenticated_email)
-    return is_operator(user) and has_address and communications.query_templates().exists()
+    return is_operator(user) and has_address and per_page(
+        "patron_query_templates", lambda: communications.query_templates().exists())
 
 
 def _digital_delivery(obj, user) -> bool:

@@ -44,8 +44,9 @@ CONFIG = TaskListConfig(
         Preset("cancelled_by_partner", _("Cancelled by partner"), lambda user: Q(status=Status.CANCELLED_BY_PARTNER)),
         Preset("recalled", _("Recalled"), lambda user: Q(status=Status.RECALLED_BY_PARTNER)),
         Preset("returned_by_patron", _("Returned by patron"), lambda user: Q(status=Status.RETURNED_BY_PATRON)),
-        Preset("messages", _("With active general messages"), lambda user: Q(has_active_message=True)),
-        Preset("notes", _("With active notes"), lambda user: Q(has_active_note=True)),
+        # notes and messages stay on a request after it completes; the presets are for work still to do
+        Preset("messages", _("With active general messages"), lambda user: Q(has_active_message=True, is_active=True)),
+        Preset("notes", _("With active notes"), lambda user: Q(has_active_note=True, is_active=True)),
     ],
     prefetch_related=("rota_entries",),
     select_related=("partner__workflow_profile", "owner", "assignee", "requester", "pickup_location",

@@ -5,7 +5,10 @@ extra action with its own availability rule (assign, release, edit shipping cost
 """
 
 from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -54,3 +57,29 @@ ASSIGN = Dialog("assign", _("Assign to"), AssignForm, _assign, available=assignm
 RELEASE = Dialog("release", _("Release"), None, _release, available=assignment.can_release,
                  confirm=_("Release this task so that it is unassigned?"))
 COMMON = [ASSIGN, RELEASE]
+
+
+# --- answers shared by every row of a page ------------------------------------------------------------
+
+_page_memo: ContextVar[dict | None] = ContextVar("illdesk_dialog_page_memo", default=None)
+
+
+@contextmanager
+def one_answer_per_page():
+    """While a page lists many requests, an availability rule that needs a fact not about the row
+    (are there any patron query templates?) looks it up once (`per_page`), not once per row."""
+    token = _page_memo.set({})
+    try:
+        yield
+    finally:
+        _page_memo.reset(token)
+
+
+def per_page(key: str, compute: Callable[[], Any]) -> Any:
+    """`compute()`, once per `one_answer_per_page()` block (every time outside one)."""
+    memo = _page_memo.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]

@@ -52,6 +52,8 @@ from django.db.models import (
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .inputs import no_nul, parse_pk, parse_pks
+
 PAST_BUCKETS = [
     ("today", _("Today")),
     ("yesterday", _("Yesterday")),
@@ -122,13 +124,13 @@ class Facet:
             wanted = {v == "yes" for v in values if v in ("yes", "no")}
             return Q(**{f"{self.field}__in": list(wanted)}) if wanted else Q()
         if self.kind == "fk":
-            ids = [int(v) for v in values if v.isdigit()]
+            ids = parse_pks(values)
             q = Q(**{f"{self.field}_id__in": ids}) if ids else Q(pk__in=[])
             if "none" in values:
                 q |= Q(**{f"{self.field}__isnull": True})
             return q
         if self.kind == "m2m":
-            ids = [int(v) for v in values if v.isdigit()]
+            ids = parse_pks(values)
             through = model._meta.get_field(self.field).remote_field.through
             source = f"{model._meta.model_name}_id"
             # `pk IN (uncorrelated subquery)`, not EXISTS: inside the OR and CASE of the counting
@@ -398,7 +400,7 @@ def search_document(config: TaskListConfig) -> SearchDocument:
 
 
 def _search_q(config: TaskListConfig, text: str, field_key: str, vendor: str = "") -> Q:
-    text = text.strip().replace(chr(DOC_SEPARATOR), "")
+    text = no_nul(text.strip().replace(chr(DOC_SEPARATOR), ""))
     if not text:
         return Q()
     fields = [f for f in config.search_fields if f.key == field_key] or config.search_fields
@@ -410,8 +412,8 @@ def _search_q(config: TaskListConfig, text: str, field_key: str, vendor: str = "
     for sf in fields:
         for lookup in sf.lookups:
             if lookup == "pk":
-                if text.isdigit():
-                    other |= Q(pk=int(text))
+                if (pk := parse_pk(text)) is not None:
+                    other |= Q(pk=pk)
                 continue
             hop, rest = _first_hop(config.model, lookup) if pg else (None, lookup)
             if hop is not None:
@@ -430,6 +432,13 @@ def _search_q(config: TaskListConfig, text: str, field_key: str, vendor: str = "
             reduce(or_, [Q(**{f"{rest}__icontains": text}) for rest in lookups])).order_by().values("pk")
         other |= Q(AnyArray(F(hop.attname), matching.query))
     return local | other
+
+
+def search_index_sql(name: str, table: str, fields: tuple[str, ...]) -> str:
+    """DDL (PostgreSQL, pg_trgm) of the trigram index over `fields` as one document: the expression
+    `search_document` compiles to, so the search can use it (the sides' migrations; tested)."""
+    document = f" || chr({DOC_SEPARATOR}) || ".join(f'"{f}"' for f in fields)
+    return f'CREATE INDEX "{name}" ON "{table}" USING gin ((UPPER(({document}))) gin_trgm_ops)'
 
 
 def _with_search_doc(qs: QuerySet, config: TaskListConfig, vendor: str) -> QuerySet:
@@ -659,18 +668,26 @@ def _preset_counts(config: TaskListConfig, base: QuerySet, user, version=None) -
     planned on its own, so each can use the index that fits its predicate."""
     if not config.presets:
         return []
+    counts = count_each([base.filter(preset.q(user)) for preset in config.presets], version)
+    return list(zip(config.presets, counts, strict=True))
+
+
+def count_each(querysets: list[QuerySet], version=None) -> list[int]:
+    """The rows of each queryset (all on one database), in one statement of scalar subqueries; cached
+    under the data version like the facet counts when `version` is given."""
+    if not querysets:
+        return []
     parts, params = [], []
-    for preset in config.presets:
-        qs = base.filter(preset.q(user)).order_by().values("pk")
+    for qs in querysets:
         try:
-            sql, p = qs.query.sql_with_params()
+            sql, p = qs.order_by().values("pk").query.sql_with_params()
         except EmptyResultSet:
             parts.append("0")
             continue
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) s)")
         params.extend(p)
-    row = _fetch(base.db, "SELECT " + ", ".join(parts), params, version)[0]
-    return [(p, int(n)) for p, n in zip(config.presets, row, strict=True)]
+    row = _fetch(querysets[0].db, "SELECT " + ", ".join(parts), params, version)[0]
+    return [int(n) for n in row]
 
 
 # --- caching that stays correct ----------------------------------------------------------------------
@@ -709,30 +726,53 @@ def _trigger_name(table: str) -> str:
     return f"tlv_{table}"[:63]
 
 
-def version_sql(tables: dict[str, list[str]]) -> list[str]:
-    """The DDL (PostgreSQL) the data version needs: {side: [tables whose writes change its counts]}.
-    For a RunSQL migration; `version_reverse_sql` undoes it."""
-    sides = ", ".join(f"('{side}')" for side in tables)
-    out = [
+def version_table_sql() -> list[str]:
+    """The DDL (PostgreSQL) of the version table and the trigger function both sides share
+    (illdesk migration 0002); each side then adds its rows and triggers (`version_side_sql`)."""
+    return [
         f"CREATE TABLE {VERSION_TABLE} (side varchar(20) NOT NULL, shard integer NOT NULL, "
         "version bigint NOT NULL DEFAULT 0, PRIMARY KEY (side, shard))",
-        f"INSERT INTO {VERSION_TABLE} (side, shard) SELECT s.side, g.shard FROM (VALUES {sides}) AS s(side), "
-        f"generate_series(0, {VERSION_SHARDS - 1}) AS g(shard)",
         "CREATE FUNCTION illdesk_bump_tasklist_version() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
         f"UPDATE {VERSION_TABLE} SET version = version + 1 WHERE side = TG_ARGV[0] "
         f"AND shard = pg_backend_pid() % {VERSION_SHARDS}; RETURN NULL; END $$",
     ]
+
+
+def version_table_reverse_sql() -> list[str]:
+    return ["DROP FUNCTION IF EXISTS illdesk_bump_tasklist_version()", f"DROP TABLE IF EXISTS {VERSION_TABLE}"]
+
+
+def version_side_sql(side: str, tables: list[str]) -> list[str]:
+    """A side's shard rows and the statement triggers on `tables` (whose writes change its counts)."""
+    # Shard 0 starts at the clock (microseconds): a table made again (migrations reversed and applied)
+    # starts above any version a count cached before could carry.
+    out = [f"INSERT INTO {VERSION_TABLE} (side, shard, version) SELECT '{side}', g.shard, CASE WHEN g.shard = 0 "
+           "THEN (extract(epoch FROM clock_timestamp()) * 1000000)::bigint ELSE 0 END "
+           f"FROM generate_series(0, {VERSION_SHARDS - 1}) AS g(shard)"]
+    for table in tables:
+        out.append(f'CREATE TRIGGER "{_trigger_name(table)}" AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE '
+                   f"ON \"{table}\" FOR EACH STATEMENT EXECUTE FUNCTION illdesk_bump_tasklist_version('{side}')")
+    return out
+
+
+def version_side_reverse_sql(side: str, tables: list[str]) -> list[str]:
+    return [*(f'DROP TRIGGER IF EXISTS "{_trigger_name(table)}" ON "{table}"' for table in tables),
+            f"DELETE FROM {VERSION_TABLE} WHERE side = '{side}'"]
+
+
+def version_sql(tables: dict[str, list[str]]) -> list[str]:
+    """All of the data version's DDL at once: {side: [tables whose writes change its counts]}. The
+    migrations run the same statements in pieces; `version_reverse_sql` undoes it."""
+    out = version_table_sql()
     for side, names in tables.items():
-        for table in names:
-            out.append(f'CREATE TRIGGER "{_trigger_name(table)}" AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE '
-                       f"ON \"{table}\" FOR EACH STATEMENT EXECUTE FUNCTION illdesk_bump_tasklist_version('{side}')")
+        out += version_side_sql(side, names)
     return out
 
 
 def version_reverse_sql(tables: dict[str, list[str]]) -> list[str]:
     out = [f'DROP TRIGGER IF EXISTS "{_trigger_name(table)}" ON "{table}"'
            for names in tables.values() for table in names]
-    return [*out, "DROP FUNCTION IF EXISTS illdesk_bump_tasklist_version()", f"DROP TABLE IF EXISTS {VERSION_TABLE}"]
+    return [*out, *version_table_reverse_sql()]
 
 
 def forget_version_table() -> None:
@@ -781,9 +821,15 @@ def _fetch(db: str, sql: str, params, version: int | None, work_mem: str | None 
     return rows
 
 
-def run(config: TaskListConfig, params, user, base: QuerySet, page_size: int = 25) -> TaskListResult:
+_LOOK_UP = object()
+
+
+def run(config: TaskListConfig, params, user, base: QuerySet, page_size: int = 25,
+        version=_LOOK_UP) -> TaskListResult:
+    """The list for the query string `params`. `version`: the side's data version when the caller has
+    already read it (`data_version`), so a page reads it once."""
     model = config.model
-    selection = {f.key: [v for v in params.getlist(f.key) if v] for f in config.facets}
+    selection = {f.key: [no_nul(v) for v in params.getlist(f.key) if v] for f in config.facets}
     selection = {k: v for k, v in selection.items() if v}
     search = params.get("q", "").strip()[:200]
     search_field = params.get("qf", "")
@@ -820,7 +866,8 @@ def run(config: TaskListConfig, params, user, base: QuerySet, page_size: int = 2
     for q in facet_qs.values():
         rows = rows.filter(q)
 
-    version = data_version(base.db, model._meta.app_label) if vendor == "postgresql" else None
+    if version is _LOOK_UP:
+        version = data_version(base.db, model._meta.app_label) if vendor == "postgresql" else None
     if vendor == "postgresql":
         facet_results, total = _grouped_counts(config, scoped, selection, facet_qs,
                                                version=None if search else version, joint_m2m=bool(search))

@@ -141,13 +141,24 @@ class LendingRequest(ConcurrentTransitionMixin, AbstractRequest):
             ("view_lending_operator", "Can see the operator column in lending history"),
         ]
         indexes = [
-            models.Index(
-                fields=["status", "-created_at"], name="lend_active_status", condition=models.Q(is_active=True)
-            ),
             models.Index(fields=["-created_at", "-id"], name="lend_created"),
             models.Index(fields=["updated_at"], name="lend_updated"),
             models.Index(fields=["partner", "status"], name="lend_partner_status"),
             models.Index(fields=["assignee", "is_active"], name="lend_assignee"),
+            # The task list, as borrowing's (see BorrowingRequest.Meta); trigram indexes: migration 0004.
+            models.Index(fields=["-created_at", "-id"], include=[
+                "status", "printed", "reported", "partner", "updated_at", "requested_format", "supplied_format",
+                "due_date", "last_interest_date", "owner", "level_of_service", "has_alerts", "has_active_message",
+                "has_active_note", "assignee", "removed_at"], condition=models.Q(is_active=True),
+                name="lend_active_cover"),
+            models.Index(fields=["status", "assignee", "partner"], include=["is_active"],
+                         condition=models.Q(removed_at__isnull=True), name="lend_status_cover"),
+            models.Index(fields=["assignee", "id"],
+                         condition=models.Q(has_active_note=True, is_active=True, removed_at__isnull=True),
+                         name="lend_note_flag"),
+            models.Index(fields=["assignee", "id"],
+                         condition=models.Q(has_active_message=True, is_active=True, removed_at__isnull=True),
+                         name="lend_message_flag"),
         ]
 
     # ---- locate and prepare -------------------------------------------------------------------

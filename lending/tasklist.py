@@ -50,5 +50,6 @@ CONFIG = TaskListConfig(
     ],
     sorts=SORTS,
     presets=_presets(),
-    select_related=("partner__workflow_profile", "owner", "assignee", "level_of_service", "item"),
+    # locked_by: the row actions ask who holds the edit lock (lending.actions.lock_holder)
+    select_related=("partner__workflow_profile", "owner", "assignee", "level_of_service", "item", "locked_by"),
 )

@@ -11,12 +11,11 @@ def _items(params, drop=()):
 
 @register.simple_tag(takes_context=True)
 def toggle(context, key: str, value: str) -> str:
-    """Query string with `key=value` added, or removed when it is already selected."""
-    params = context["request"].GET
-    items = _items(params)
-    pair = (key, str(value))
-    items = [i for i in items if i != pair] if pair in items else [*items, pair]
-    return "?" + urlencode(items)
+    """Query string with `key=value` added, or removed when it is already selected. (The task list's
+    facets get theirs from the view: illdesk.requestviews.facet_boxes.)"""
+    from illdesk.requestviews import QueryLinks
+
+    return QueryLinks(context["request"].GET).toggle(key, value)
 
 
 @register.simple_tag(takes_context=True)

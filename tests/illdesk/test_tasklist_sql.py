@@ -4,6 +4,7 @@ that does not grow with the rows.
 On PostgreSQL every facet but the tags is counted by one GROUPING SETS statement; elsewhere by one
 grouped query per facet. Both must give exactly the per-facet answer, for any selection."""
 
+import importlib
 from datetime import timedelta
 
 import pytest
@@ -255,20 +256,13 @@ def test_lending_counts_agree_with_the_rows(client, operator, library, iso_partn
 
 @pytest.fixture
 def data_version(transactional_db):
-    """The version table and triggers the lead's migration creates (illdesk.tasklist.version_sql), in a
-    database whose writes really commit (a cached count must never survive a committed change)."""
+    """The version table and triggers the migrations create (illdesk 0002, borrowing 0005, lending 0004),
+    in a database whose writes really commit (a cached count must never survive a committed change)."""
     from django.core.cache import cache
 
-    tables = {config.model._meta.app_label: tasklist.version_tables(config) for config in (BORROWING, LENDING)}
-    with connection.cursor() as cur:
-        for sql in tasklist.version_sql(tables):
-            cur.execute(sql)
     tasklist.forget_version_table()
     cache.clear()
     yield
-    with connection.cursor() as cur:
-        for sql in tasklist.version_reverse_sql(tables):
-            cur.execute(sql)
     tasklist.forget_version_table()
     cache.clear()
 
@@ -318,3 +312,95 @@ def test_nothing_is_cached_inside_a_transaction_or_for_a_search(data_version, op
     assert tasklist.data_version("default", "borrowing") is not None
     result = _run(BORROWING, "q=ecology", operator)
     assert result.page.paginator.count == 1
+
+
+# --- the migrations: what they freeze, and what PostgreSQL gets ---------------------------------------------
+
+BORROWING_PG = importlib.import_module("borrowing.migrations.0005_tasklist_postgres")
+LENDING_PG = importlib.import_module("lending.migrations.0004_tasklist_postgres")
+VERSION_PG = importlib.import_module("illdesk.migrations.0002_tasklist_version")
+
+
+@pytest.mark.parametrize(("migration", "config"), [(BORROWING_PG, BORROWING), (LENDING_PG, LENDING)])
+def test_the_migrations_index_what_the_task_lists_search_and_count(migration, config):
+    """The trigram index covers exactly the search document, and the triggers watch exactly the tables the
+    counts read: a new search field or a facet over another table needs a new migration."""
+    assert migration.DOCUMENT == tasklist.search_document_fields(config)
+    assert migration.VERSION_TABLES == tasklist.version_tables(config)
+    assert migration.TABLE == config.model._meta.db_table
+
+
+def test_without_postgresql_nothing_is_cached(db):
+    if connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL has the version table")
+    tasklist.forget_version_table()
+    assert tasklist.data_version("default", "borrowing") is None
+
+
+def _plan(sql: str, params=None) -> str:
+    """PostgreSQL's plan for `sql` when it may not read a whole table or index (on tiny test tables that is
+    the cheapest): a bitmap scan of an index whose expression matches the predicate is all that is left."""
+    with connection.cursor() as cur:
+        for setting in ("enable_seqscan", "enable_indexscan", "enable_indexonlyscan"):
+            cur.execute(f"SET LOCAL {setting} = off")
+        cur.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cur.fetchall())
+
+
+@postgres_only
+@pytest.mark.parametrize(("config", "index"), [(BORROWING, "borrow_search_trgm"), (LENDING, "lend_search_trgm")])
+@pytest.mark.parametrize("field", ["title", "author", "identifier", ""])
+def test_the_list_search_uses_the_trigram_index(db, config, index, field):
+    scoped = tasklist._with_search_doc(config.model.objects.order_by(), config, "postgresql")
+    qs = scoped.filter(tasklist._search_q(config, "ecology", field, "postgresql")).values("pk")
+    sql, params = qs.query.sql_with_params()
+    assert index in _plan(sql, params)
+
+
+@postgres_only
+def test_locate_finds_titles_through_the_trigram_index(db, library):
+    """lending.inventory.search narrows a title on its longest word (`title__icontains`): the query it sends
+    can use lend_bibrecord_title_trgm instead of reading the whole catalogue."""
+    from django.test.utils import CaptureQueriesContext
+
+    from lending import inventory
+    from lending.models import BibRecord
+
+    BibRecord.objects.create(record_id="R1", title="Forest ecology of the north")
+    with CaptureQueriesContext(connection) as ctx:
+        found = inventory.search(inventory.Query(title="Forest ecology of the north"))
+    assert [r.record_id for r in found.records] == ["R1"]
+    [title_query] = [q["sql"] for q in ctx.captured_queries if "LIKE" in q["sql"]]
+    assert "lend_bibrecord_title_trgm" in _plan(title_query)
+
+
+@postgres_only
+def test_the_postgresql_migrations_reverse_and_apply_again(db):
+    """Backwards leaves none of their objects (the test's transaction then undoes everything)."""
+    from django.apps import apps
+
+    def objects() -> dict:
+        with connection.cursor() as cur:
+            cur.execute("SELECT indexname FROM pg_indexes WHERE indexname = ANY(%s)",
+                        [[BORROWING_PG.SEARCH_INDEX, LENDING_PG.SEARCH_INDEX, LENDING_PG.TITLE_INDEX]])
+            found = {row[0] for row in cur.fetchall()}
+            cur.execute("SELECT tgname FROM pg_trigger WHERE tgname LIKE 'tlv_%%'")
+            found |= {row[0] for row in cur.fetchall()}
+            cur.execute("SELECT to_regclass(%s) IS NOT NULL", [tasklist.VERSION_TABLE])
+            if cur.fetchone()[0]:
+                found.add(tasklist.VERSION_TABLE)
+            cur.execute("SELECT relname FROM pg_class WHERE relname = ANY(%s) AND reloptions IS NOT NULL",
+                        [[BORROWING_PG.TABLE, LENDING_PG.TABLE]])
+            found |= {f"options:{row[0]}" for row in cur.fetchall()}
+            return found
+
+    before = objects()
+    assert len(before) == 10  # 3 indexes, 4 triggers, the version table, 2 tables' autovacuum settings
+    with connection.schema_editor() as editor:
+        for module in (LENDING_PG, BORROWING_PG, VERSION_PG):
+            module.backwards(apps, editor)
+        assert objects() == set()
+        for module in (VERSION_PG, BORROWING_PG, LENDING_PG):
+            module.forwards(apps, editor)
+    assert objects() == before
+    tasklist.forget_version_table()
