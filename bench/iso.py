@@ -1,9 +1,13 @@
-"""ISO 18626 inbound messages per second: gunicorn with 2 workers on loopback, a load generator
-posting valid Request messages (each its own requestingAgencyRequestId, from a partner we know) to
-/iso18626, counting confirmations with messageStatus OK. Latency p50/p95/p99 per message.
+"""ISO 18626 inbound messages per second, in production's shape: gunicorn with 3 sync workers (as
+docker-compose.yml and the Dockerfile run it) on loopback, Redis as the Celery broker and cache, and a
+Celery worker (production's default concurrency) locating the requests while the load runs. A load
+generator posts valid Request messages (each its own requestingAgencyRequestId, from a partner we
+know) to /iso18626, counting confirmations with messageStatus OK. Latency p50/p95/p99 per message;
+then how long the worker needed after the last confirmation to locate every request.
 
 Runs against the largest data set (index upkeep on million-row tables is part of the cost), then
-deletes what it created so the data set stays as it was.
+deletes what it created so the data set stays as it was. Redis: BENCH_REDIS_URL (default database 15
+of the local Redis; its Celery queue is purged before and after).
 
     DJANGO_SETTINGS_MODULE=bench.settings BENCH_SCHEMA=n1000000 python -m bench.iso --out iso.json
 """
@@ -15,9 +19,11 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import UTC, datetime
@@ -26,6 +32,78 @@ from pathlib import Path
 import django
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _redis_url() -> str:
+    return os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _purge(env: dict) -> None:
+    """Drop queued tasks (of an earlier run, or left by this one) from the bench's broker."""
+    subprocess.run([_tool("celery"), "-A", "illdesk", "purge", "-f"], cwd=ROOT, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+
+
+def _tool(name: str) -> str:
+    return shutil.which(name, path=str(ROOT / ".venv" / "bin")) or name
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def _stat(pid: int, children: bool = False) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds used so far) of a live process; with `children`, plus what its
+    children that ended used (a pool replaces its worker processes)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    used = int(fields[11]) + int(fields[12]) + ((int(fields[13]) + int(fields[14])) if children else 0)
+    return int(fields[1]), used / os.sysconf("SC_CLK_TCK")
+
+
+def _tree(root: int) -> list[int]:
+    """`root` and every process below it (gunicorn's or Celery's workers)."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (found := _stat(int(entry.name))) is not None:
+            parents[int(entry.name)] = found[0]
+    tree, grew = {root}, True
+    while grew:
+        below = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= below
+        grew = bool(below)
+    return sorted(tree)
+
+
+def _tree_cpu(root: int) -> float:
+    """CPU seconds of `root`'s process tree: the live processes, and the ended ones (in root's account of
+    its children: a pool replaces its workers)."""
+    return sum(found[1] for pid in _tree(root) if (found := _stat(pid, children=pid == root)) is not None)
+
+
+def _backends_cpu(seen: dict[int, float]) -> float:
+    """CPU seconds of the bench database's server processes: one opened since counts from its start, one
+    closed since with what it had used when last seen."""
+    for pid in set(seen) | set(_postgres_backends()):
+        if (found := _stat(pid)) is not None:
+            seen[pid] = found[1]
+    return sum(seen.values())
+
+
+def _postgres_backends() -> list[int]:
+    """The server processes serving the bench database (readable in /proc when run as root or postgres)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND pid <> pg_backend_pid()")
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _free_port() -> int:
@@ -74,13 +152,18 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (production runs 3)")
+    parser.add_argument("--drain-timeout", type=float, default=600, help="seconds to wait for the locates")
+    parser.add_argument("--locate-after-load", action="store_true",
+                        help="hold the Celery worker while the load runs (the answering alone on the cores)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     django.setup()
     from django.conf import settings
 
-    result: dict = {"messages": args.messages, "clients": args.clients}
+    result: dict = {"messages": args.messages, "clients": args.clients, "workers": args.workers,
+                    "celery_worker": True, "locate_after_load": args.locate_after_load}
     why = endpoint_landed()
     if why:
         result["skipped"] = why
@@ -104,11 +187,22 @@ def main(argv=None) -> int:
     connection.close()
 
     port = _free_port()
-    gunicorn = shutil.which("gunicorn", path=str(ROOT / ".venv" / "bin")) or "gunicorn"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"}
-    server = subprocess.Popen([gunicorn, "illdesk.wsgi:application", "-w", "2", "-b", f"127.0.0.1:{port}",
-                               "--log-level", "warning"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # production's shape: the broker and cache are Redis, a worker takes the tasks (the locate of each
+    # request) while the web workers answer
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "REDIS_URL": _redis_url(),
+           "ILLDESK_CACHE_PREFIX": f"bench-iso-{os.getpid()}"}
+    _purge(env)
+    logs = Path(tempfile.mkdtemp(prefix="illdesk-bench-iso-"))
+    print(f"  ISO 18626: server and worker logs in {logs}", flush=True)
+    celery = subprocess.Popen([_tool("celery"), "-A", "illdesk", "worker", "-l", "warning", "--without-gossip",
+                               "--without-mingle", "--without-heartbeat"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=(logs / "celery.log").open("wb"))
+    server = subprocess.Popen([_tool("gunicorn"), "illdesk.wsgi:application", "-w", str(args.workers),
+                               "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=(logs / "gunicorn.log").open("wb"))
+    held: list[int] = []  # the worker's processes, stopped while the load runs (--locate-after-load)
     try:
         for _ in range(200):  # wait for it to listen
             try:
@@ -130,9 +224,13 @@ def main(argv=None) -> int:
             conn.close()
             return time.perf_counter() - started, response.status, data
 
-        # warm-up: both workers import everything and open their database connections
-        for n in range(4):
-            post(message(theirs, ours, 9_000_000 + n, run))
+        # warm-up: every worker imports everything and opens its database connection
+        warm = [threading.Thread(target=post, args=(message(theirs, ours, 9_000_000 + n, run),))
+                for n in range(10 * args.workers)]
+        for t in warm:
+            t.start()
+        for t in warm:
+            t.join()
 
         def worker():
             while True:
@@ -147,6 +245,12 @@ def main(argv=None) -> int:
                     if not ok:
                         failures.append(f"{status}: {data[:200]!r}")
 
+        held += _tree(celery.pid) if args.locate_after_load else []
+        for pid in held:
+            os.kill(pid, signal.SIGSTOP)
+        backends: dict[int, float] = {}
+        cpu_before = {"web": _tree_cpu(server.pid), "worker": _tree_cpu(celery.pid),
+                      "postgres": _backends_cpu(backends)}
         started = time.perf_counter()
         threads = [threading.Thread(target=worker) for _ in range(args.clients)]
         for t in threads:
@@ -154,12 +258,34 @@ def main(argv=None) -> int:
         for t in threads:
             t.join()
         wall = time.perf_counter() - started
+        cpu_load = {"web": _tree_cpu(server.pid), "worker": _tree_cpu(celery.pid),
+                    "postgres": _backends_cpu(backends)}
+        for pid in held:
+            os.kill(pid, signal.SIGCONT)
+        # the requests answered but not located yet, until the worker caught up
+        waiting = LendingRequest.objects.filter(pk__gt=last_request, locate_status="not_run")
+        drained = time.perf_counter()
+        pending = waiting.count()
+        while pending and time.perf_counter() - drained < args.drain_timeout:
+            time.sleep(0.5)
+            pending = waiting.count()
+        result.update(locate_pending_at_end=pending, locate_drain_s=round(time.perf_counter() - drained, 1))
+        # CPU per message, which unlike the rate does not depend on what else the machine runs: the web
+        # workers and their database backends while answering, the Celery worker until all were located
+        cpu_end = {"worker": _tree_cpu(celery.pid)}
+        n = max(1, len(bodies))
+        result["cpu_ms_per_message"] = {
+            "web_while_answering": round((cpu_load["web"] - cpu_before["web"]) * 1000 / n, 2),
+            "worker_until_located": round((cpu_end["worker"] - cpu_before["worker"]) * 1000 / n, 2),
+            "postgres_while_answering": round((cpu_load["postgres"] - cpu_before["postgres"]) * 1000 / n, 2),
+        }
+        connection.close()
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        for pid in held:
+            os.kill(pid, signal.SIGCONT)
+        _stop(server)
+        _stop(celery)
+        _purge(env)
     latencies.sort()
 
     def pct(p):
@@ -183,7 +309,8 @@ def main(argv=None) -> int:
     LendingRequest.objects.filter(pk__in=new_ids).delete()
     Path(args.out).write_text(json.dumps(result, default=str))
     print(f"  ISO 18626 inbound: {result['per_second']} msg/s, p99 {result['p99_ms']} ms, "
-          f"{len(failures)} failures, {created} lending requests created")
+          f"{len(failures)} failures, {created} lending requests created, all located "
+          f"{result['locate_drain_s']} s after the last answer ({result['locate_pending_at_end']} still waiting)")
     return 0
 
 

@@ -140,11 +140,20 @@ def write(path, data: dict) -> None:
     if iso.get("skipped"):
         add(iso["skipped"])
     elif iso:
-        add(f"gunicorn, 2 sync workers, on loopback; {iso['clients']} client threads posting {iso['messages']:,} "
+        setup = (f"gunicorn, {iso.get('workers', 2)} sync workers, on loopback"
+                 + (", Redis as broker and cache, a Celery worker locating the requests" if iso.get("celery_worker")
+                    else ""))
+        add(f"{setup}; {iso['clients']} client threads posting {iso['messages']:,} "
             "valid Request messages (each a new lending request) to /iso18626, on the "
             f"{int(data['iso_size']):,}-request data set: **{iso['per_second']} messages/s**, latency p50 "
             f"{iso['p50_ms']} ms, p95 {iso['p95_ms']} ms, p99 {iso['p99_ms']} ms; {iso['failures']} failures; "
             f"load average {tuple(round(x, 1) for x in iso.get('loadavg', ()))}.")
+        if "locate_drain_s" in iso:
+            cpu = iso.get("cpu_ms_per_message", {})
+            add(f"Every request located {iso['locate_drain_s']} s after the last confirmation "
+                f"({iso['locate_pending_at_end']} still waiting). CPU per message: web workers "
+                f"{cpu.get('web_while_answering')} ms and PostgreSQL {cpu.get('postgres_while_answering')} ms while "
+                f"answering, the Celery worker {cpu.get('worker_until_located')} ms until located.")
         for sample in iso.get("failure_samples", []):
             add(f"- failure: `{sample}`")
     add("")

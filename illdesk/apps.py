@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 
 def _ensure_roles(sender, **kwargs) -> None:
@@ -22,3 +22,9 @@ class IlldeskConfig(AppConfig):
         # Groups are configuration, not business logic: keeping them in step after each migrate
         # means a fresh database always has the three roles.
         post_migrate.connect(_ensure_roles, dispatch_uid="illdesk_ensure_roles")
+        # Cache invalidation only: a changed status setting counts at the next transition.
+        from .models import StatusSetting
+        from .workflow import forget_inactive_statuses
+
+        post_save.connect(forget_inactive_statuses, sender=StatusSetting, dispatch_uid="illdesk_status_saved")
+        post_delete.connect(forget_inactive_statuses, sender=StatusSetting, dispatch_uid="illdesk_status_deleted")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,15 +42,33 @@ def default_inactive(side: str) -> frozenset[str]:
     return frozenset(FINAL)
 
 
+INACTIVE_KEY = "illdesk:inactive-statuses:v1:{}"
+INACTIVE_SECONDS = 300
+
+
 def inactive_statuses(side: str) -> frozenset[str]:
-    """Final statuses plus whatever the admin marked inactive, minus what they marked active."""
-    result = set(default_inactive(side))
-    for status, inactive in StatusSetting.objects.filter(side=side).values_list("status", "inactive"):
-        if inactive:
-            result.add(status)
-        else:
-            result.discard(status)
-    return frozenset(result)
+    """Final statuses plus whatever the admin marked inactive, minus what they marked active.
+    Cached (every transition asks): saving or deleting a StatusSetting drops the entry
+    (`forget_inactive_statuses`, connected in illdesk.apps)."""
+    key = INACTIVE_KEY.format(side)
+    found = cache.get(key)
+    if found is None:
+        result = set(default_inactive(side))
+        for status, inactive in StatusSetting.objects.filter(side=side).values_list("status", "inactive"):
+            if inactive:
+                result.add(status)
+            else:
+                result.discard(status)
+        found = frozenset(result)
+        cache.set(key, found, INACTIVE_SECONDS)
+    return found
+
+
+def forget_inactive_statuses(*_args, **_kwargs) -> None:
+    keys = [INACTIVE_KEY.format(side) for side in StatusSetting.Side.values]
+    cache.delete_many(keys)
+    # again after commit: another process may have cached what was still committed in between
+    transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 def refresh_is_active(model) -> int:
@@ -60,8 +79,9 @@ def refresh_is_active(model) -> int:
     return changed
 
 
-def record(obj, *, by, kind: str, field: str, old: Any = "", new: Any = "", message: str = "") -> HistoryEvent:
-    return HistoryEvent.objects.create(
+def history_event(obj, *, by, kind: str, field: str, old: Any = "", new: Any = "", message: str = "") -> HistoryEvent:
+    """An unsaved history row (for bulk_create; `record` saves one)."""
+    return HistoryEvent(
         content_type=ContentType.objects.get_for_model(type(obj)),
         object_id=obj.pk,
         actor=by if getattr(by, "is_authenticated", False) else None,
@@ -71,6 +91,12 @@ def record(obj, *, by, kind: str, field: str, old: Any = "", new: Any = "", mess
         new_value="" if new is None else str(new),
         message=message,
     )
+
+
+def record(obj, *, by, kind: str, field: str, old: Any = "", new: Any = "", message: str = "") -> HistoryEvent:
+    event = history_event(obj, by=by, kind=kind, field=field, old=old, new=new, message=message)
+    event.save(force_insert=True)
+    return event
 
 
 def _field_label(model, name: str) -> str:
@@ -90,6 +116,12 @@ def lock(obj):
     return type(obj).objects.select_for_update().get(pk=obj.pk)
 
 
+def refuse_nul(*texts: str | None) -> None:
+    """PostgreSQL text cannot hold NUL: text with one is refused (400), not a database error (500)."""
+    if any("\x00" in (text or "") for text in texts):
+        raise ActionRefused(_("The text contains a NUL character (\\0), which cannot be stored."), status=400)
+
+
 def run_transition(obj, name: str, *, by, message: str = "", tracked: Iterable[str] = (),
                    before: Callable[[Any], None] | None = None, **kwargs):
     """Run transition `name` on a locked copy of `obj` and save it with a history row per change.
@@ -98,6 +130,7 @@ def run_transition(obj, name: str, *, by, message: str = "", tracked: Iterable[s
     Raises ActionRefused (409 when the state does not allow it, 403 when the user may not).
     Must be called inside `transaction.atomic()` when the caller also queues side effects.
     """
+    refuse_nul(message)
     model = type(obj)
     with transaction.atomic():
         current = lock(obj)
@@ -113,6 +146,7 @@ def run_transition(obj, name: str, *, by, message: str = "", tracked: Iterable[s
             raise ActionRefused(_("You are not allowed to do this."), status=403)
         old_status = current.status
         old_values = {f: _display(current, f) for f in tracked}
+        before = _row(current)
         try:
             method(**kwargs)
         except TransitionNotAllowed as exc:
@@ -120,22 +154,40 @@ def run_transition(obj, name: str, *, by, message: str = "", tracked: Iterable[s
         now = timezone.now()
         current.updated_at = now
         current.is_active = current.status not in inactive_statuses(side_of(model))
+        # Removing hides a request from the task list; one that is active again (reactivated, maybe a moment
+        # after a bulk remove took it off) must come back to it, or nobody would see it to work on.
+        back_on_list = current.is_active and current.removed_at is not None
+        if back_on_list:
+            current.removed_at = None
+        after = _row(current)
         try:
-            current.save()
+            # only what changed: a full save would rewrite every column of a wide row
+            current.save(update_fields=[f for f, value in after.items() if value != before[f]] + ["updated_at"])
         except ConcurrentTransition as exc:
             raise ActionRefused(_("Someone else changed this request a moment ago. Reload and try again.")) from exc
+        events = []
         if current.status != old_status:
-            record(current, by=by, kind=HistoryEvent.Kind.STATUS, field=_("Status"),
-                   old=status_label(model, old_status), new=status_label(model, current.status), message=message)
+            events.append(history_event(current, by=by, kind=HistoryEvent.Kind.STATUS, field=_("Status"),
+                                        old=status_label(model, old_status), new=status_label(model, current.status),
+                                        message=message))
         elif message:
-            record(current, by=by, kind=HistoryEvent.Kind.ACTION, field=name.replace("_", " ").capitalize(),
-                   message=message)
+            events.append(history_event(current, by=by, kind=HistoryEvent.Kind.ACTION,
+                                        field=name.replace("_", " ").capitalize(), message=message))
         for field, old in old_values.items():
             new = _display(current, field)
             if new != old:
-                record(current, by=by, kind=HistoryEvent.Kind.FIELD, field=_field_label(model, field), old=old,
-                       new=new)
+                events.append(history_event(current, by=by, kind=HistoryEvent.Kind.FIELD,
+                                            field=_field_label(model, field), old=old, new=new))
+        if back_on_list:
+            events.append(history_event(current, by=by, kind=HistoryEvent.Kind.ACTION,
+                                        field=_("Removed from task list"), old=_("Removed"),
+                                        new=_("Back on the task list")))
+        HistoryEvent.objects.bulk_create(events)
     return current
+
+
+def _row(obj) -> dict[str, Any]:
+    return {f.attname: f.value_from_object(obj) for f in obj._meta.concrete_fields if not f.primary_key}
 
 
 def update_fields(obj, *, by, changes: dict[str, Any], message: str = ""):

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from .messaging import peers
 from .models import (
     InboundMessage,
     OutboundMessage,
@@ -14,6 +15,13 @@ from .models import (
     RotaTemplateMember,
     WorkflowProfile,
 )
+
+
+def _set_active(queryset, active: bool) -> int:
+    symbols = list(queryset.values_list("agency_id_type", "agency_id_value"))
+    changed = queryset.update(active=active)
+    peers.forget(symbols)  # update() sends no signal: /iso18626 must see the change at once
+    return changed
 
 
 @admin.register(WorkflowProfile)
@@ -96,11 +104,11 @@ class PartnerAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Mark selected partners active"))
     def activate(self, request, queryset):
-        self.message_user(request, _("%(n)d partners activated.") % {"n": queryset.update(active=True)})
+        self.message_user(request, _("%(n)d partners activated.") % {"n": _set_active(queryset, True)})
 
     @admin.action(description=_("Mark selected partners inactive"))
     def deactivate(self, request, queryset):
-        self.message_user(request, _("%(n)d partners deactivated.") % {"n": queryset.update(active=False)})
+        self.message_user(request, _("%(n)d partners deactivated.") % {"n": _set_active(queryset, False)})
 
 
 class RotaTemplateMemberInline(admin.TabularInline):

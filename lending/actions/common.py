@@ -44,10 +44,16 @@ def refuse_if_locked(req: LendingRequest, by) -> None:
         )
 
 
-def transition(req: LendingRequest, name: str, *, by, message: str = "", tracked=(), **kwargs) -> LendingRequest:
-    """`run_transition` with the lending rule that nobody acts on a request someone else is editing."""
-    return run_transition(req, name, by=by, message=message, tracked=tracked,
-                          before=lambda current: refuse_if_locked(current, by), **kwargs)
+def transition(req: LendingRequest, name: str, *, by, message: str = "", tracked=(),
+               check: Callable[[LendingRequest], None] | None = None, **kwargs) -> LendingRequest:
+    """`run_transition` with the lending rule that nobody acts on a request someone else is editing.
+    `check` may refuse too (raise ActionRefused), looking at the request as it is under the lock."""
+    def before(current: LendingRequest) -> None:
+        refuse_if_locked(current, by)
+        if check is not None:
+            check(current)
+
+    return run_transition(req, name, by=by, message=message, tracked=tracked, before=before, **kwargs)
 
 
 # --- notes, messages, alerts -------------------------------------------------------------------------

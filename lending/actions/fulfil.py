@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
+from illdesk.inputs import parse_pk
 from illdesk.models import Attachment, HistoryEvent
 from illdesk.notes import check_len
 from illdesk.workflow import ActionRefused, lock, record, status_label, update_fields
@@ -110,7 +111,8 @@ def find_request(reference: str) -> LendingRequest:
     if not reference:
         raise ActionRefused(_("Scan or type the request id."), status=400)
     qs = LendingRequest.objects.filter(removed_at__isnull=True)
-    found = qs.filter(pk=int(reference)).first() if reference.isdigit() else None
+    pk = parse_pk(reference)
+    found = qs.filter(pk=pk).first() if pk is not None else None
     if found is None:
         matches = list(qs.filter(external_id=reference)[:2]) or list(qs.filter(borrower_request_id=reference)[:2])
         if len(matches) > 1:

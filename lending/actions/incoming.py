@@ -3,18 +3,31 @@ borrower answers our conditions."""
 
 from __future__ import annotations
 
+import logging
+import time
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_fsm import can_proceed
 
 from illdesk.models import HistoryEvent, Note, ResourceSharingLibrary
 from illdesk.notes import add_note, check_len
-from illdesk.workflow import ActionRefused, record
+from illdesk.workflow import ActionRefused, record, status_label
 
 from .. import inventory
 from ..models import BibRecord, LendingRequest
+from ..statuses import Status
 from .common import transition
+
+log = logging.getLogger("illdesk.lending")
 
 NO_RESOURCES = "No resources located"
 
@@ -34,13 +47,48 @@ def default_owner() -> ResourceSharingLibrary:
     return owner
 
 
-def create_incoming(partner, *, fields: dict[str, Any], by=None) -> LendingRequest:
+OWNER_KEY = "lending:default-owner:v1"
+OWNER_SECONDS = 300
+OWNER_LOCAL_SECONDS = 1.0
+_owner_memo: list[tuple[float, int]] = []
+
+
+def default_owner_id() -> int:
+    """default_owner's id, cached: every incoming request needs it and it practically never changes.
+    Saving or deleting a library drops the entry (lending.apps connects forget_default_owner). In
+    front of a shared cache each process also keeps it for OWNER_LOCAL_SECONDS, sparing a busy
+    endpoint a Redis round trip (the local-memory cache is in-process already)."""
+    now, shared = time.monotonic(), not isinstance(caches["default"], LocMemCache)
+    if shared and _owner_memo and now - _owner_memo[0][0] < OWNER_LOCAL_SECONDS:
+        return _owner_memo[0][1]
+    pk = cache.get(OWNER_KEY)
+    if pk is None:
+        pk = default_owner().pk
+        cache.set(OWNER_KEY, pk, OWNER_SECONDS)
+    if shared:
+        _owner_memo[:] = [(now, pk)]
+    return pk
+
+
+def forget_default_owner(*_args, **_kwargs) -> None:
+    _owner_memo.clear()
+    cache.delete(OWNER_KEY)
+
+
+def create_incoming(partner, *, fields: dict[str, Any], by=None, locate_after_commit: bool = False) -> LendingRequest:
     """A borrowing library's request becomes a lending request of ours, located at once (seed 002:
     no match or several → Locate failed, "No resources located").
 
     `fields` are LendingRequest fields (citation, requested_format, external_id, borrower_request_id,
     requester_name, dates …); "owner" defaults to the first resource-sharing library. Unknown or
     workflow-owned names (status, record, item …) raise ValueError.
+
+    `locate_after_commit` (ISO 18626 inbound): the request is created at "Created lending request",
+    locate not run, and located by the task `lending.locate_received` once the caller's transaction
+    commits, so the partner's confirmation does not wait for the catalogue search (ISO 18626 confirms
+    a request before any status change). Without a broker the task runs in-process right after the
+    commit; with one a worker runs it (retried; `locate_received` is idempotent), and the ISO
+    sweeper re-enqueues a locate whose task was lost (`requeue_missed_locates`).
     """
     unknown = set(fields) - _FIELDS - {"owner", "owner_id", "level_of_service_id", "assignee_id"}
     if unknown:
@@ -48,14 +96,83 @@ def create_incoming(partner, *, fields: dict[str, Any], by=None) -> LendingReque
     # Missing parts of a message arrive as None; text columns store them as "".
     values = {k: ("" if v is None and k in _TEXT else v) for k, v in fields.items()}
     if "owner" not in values and "owner_id" not in values:
-        values["owner"] = default_owner()
-    with transaction.atomic():
+        values["owner_id"] = default_owner_id()
+    # No savepoint: nothing here is retried after a failure, which rolls the caller back as well.
+    with transaction.atomic(savepoint=False):
         req = LendingRequest.objects.create(partner=partner, **values)
         source = partner.name if partner is not None else _("entered by hand")
-        record(req, by=by, kind=HistoryEvent.Kind.ACTION, field=_("Created"), new=req.get_status_display(),
-               message=_("Request from %(source)s") % {"source": source})
-        req = locate(req, by=by)
+        record(req, by=by, kind=HistoryEvent.Kind.ACTION, field=_("Created"),
+               new=status_label(LendingRequest, req.status), message=_("Request from %(source)s") % {"source": source})
+        if locate_after_commit:
+            transaction.on_commit(partial(enqueue_locate, req.pk))
+        else:
+            req = locate(req, by=by)
     return req
+
+
+# --- locate after commit -------------------------------------------------------------------------
+
+#: How long a received request may wait for its locate task before the sweeper enqueues it again.
+LOCATE_GRACE = timedelta(minutes=2)
+SWEEP_BATCH = 500
+
+
+def enqueue_locate(pk: int) -> None:
+    """Hand the locate to Celery. When that fails the request stays "Locate not run" and the sweeper
+    (or an operator's Locate) picks it up."""
+    from ..tasks import locate_received
+
+    try:
+        locate_received.delay(pk)
+    except Exception:  # Redis down, broker misconfigured …: requeue_missed_locates tries again
+        log.warning("could not enqueue locate of lending request %s; the sweeper will", pk, exc_info=True)
+
+
+class NotPending(ActionRefused):
+    """The request is not waiting for its locate any more."""
+
+
+def _still_waiting(current: LendingRequest) -> None:
+    if current.locate_status != LendingRequest.LocateStatus.NOT_RUN:
+        raise NotPending(_("Locate already ran for this request."))
+
+
+# what locate reads (Query.for_request) and decides on; the rest of the row is read under the lock
+_LOCATE_READS = ("title", "author", "isbn", "issn", "oclc_number", "bib_id", "status", "locate_status")
+
+
+def locate_if_pending(pk: int) -> str:
+    """Run the locate a received request is waiting for, once: a request that is gone, was located or
+    searched meanwhile (by an operator, or by an earlier run of the same task), or has moved on (the
+    borrower cancelled) is left as it is; whether it still waits is decided again under the row lock
+    the locate takes. Returns what happened, for the task's log."""
+    req = LendingRequest.objects.only(*_LOCATE_READS).filter(pk=pk).first()
+    if req is None:
+        return "gone"
+    if req.locate_status != LendingRequest.LocateStatus.NOT_RUN or not can_proceed(req.locate):
+        return "nothing to do"
+    try:
+        req = locate(req, by=None, check=_still_waiting)
+    except ActionRefused:  # located or moved on between the look above and the lock
+        return "nothing to do"
+    return req.locate_status
+
+
+def requeue_missed_locates(now=None) -> int:
+    """Enqueue the locate again for requests received over ISO 18626 that still wait for it after
+    LOCATE_GRACE (the task was never enqueued or was lost). Part of the ISO sweeper."""
+    from partners.models import InboundMessage
+
+    now = now or timezone.now()
+    received = InboundMessage.objects.filter(content_type=ContentType.objects.get_for_model(LendingRequest),
+                                             object_id=OuterRef("pk"), kind="request", acted=True)
+    waiting = list(LendingRequest.objects.filter(
+        is_active=True, status=Status.CREATED,
+        locate_status=LendingRequest.LocateStatus.NOT_RUN, created_at__lt=now - LOCATE_GRACE,
+    ).filter(Exists(received)).order_by("pk").values_list("pk", flat=True)[:SWEEP_BATCH])
+    for pk in waiting:
+        enqueue_locate(pk)
+    return len(waiting)
 
 
 def _outcome(result: inventory.SearchResult) -> str:
@@ -64,10 +181,11 @@ def _outcome(result: inventory.SearchResult) -> str:
     return LendingRequest.LocateStatus.SEVERAL if result.records else LendingRequest.LocateStatus.NOT_LOCATED
 
 
-def locate(req: LendingRequest, *, by, query: inventory.Query | None = None) -> LendingRequest:
+def locate(req: LendingRequest, *, by, query: inventory.Query | None = None, check=None) -> LendingRequest:
     """Run locate against the local inventory: one record → located and linked; none or several →
-    Locate failed with "No resources located" (several: staff choose one on the search page)."""
-    result = inventory.search(query or inventory.Query.for_request(req))
+    Locate failed with "No resources located" (several: staff choose one on the search page).
+    `check` (see common.transition) may refuse, once the request is locked."""
+    result = inventory.search(query or inventory.Query.for_request(req), with_items=False)
     outcome = _outcome(result)
     with transaction.atomic():
         if outcome == LendingRequest.LocateStatus.LOCATED:
@@ -75,13 +193,14 @@ def locate(req: LendingRequest, *, by, query: inventory.Query | None = None) -> 
             message = _("Resource located: %(title)s (%(id)s, matched on %(on)s)") % {
                 "title": record_.title, "id": record_.record_id, "on": result.matched_on}
             return transition(req, "locate", by=by, outcome=outcome, record=record_, message=message,
-                              tracked=("locate_status",))
+                              tracked=("locate_status",), check=check)
         if outcome == LendingRequest.LocateStatus.SEVERAL:
             message = _("%(n)d resources found (on %(on)s): choose one") % {"n": len(result.records),
                                                                           "on": result.matched_on}
         else:
             message = NO_RESOURCES
-        req = transition(req, "locate", by=by, outcome=outcome, message=message, tracked=("locate_status",))
+        req = transition(req, "locate", by=by, outcome=outcome, message=message, tracked=("locate_status",),
+                         check=check)
         add_note(req, Note.Kind.INTERNAL, _(NO_RESOURCES) if outcome == LendingRequest.LocateStatus.NOT_LOCATED
                  else f"{_(NO_RESOURCES)}: {message}", by=by)
     return req

@@ -21,8 +21,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
+from illdesk.inputs import parse_pk
 from illdesk.models import GeneralMessage, HistoryEvent, Note
-from illdesk.workflow import ActionRefused, lock, record, run_transition, status_label, update_fields
+from illdesk.workflow import ActionRefused, record, run_transition, status_label, update_fields
 
 from ..iso18626.messages import (
     ErrorType,
@@ -61,7 +62,10 @@ def _local_date(value) -> date | None:
         return None
     if value.tzinfo is None:
         return value.date()
-    return timezone.localdate(value)
+    try:
+        return timezone.localdate(value)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is in year 0 here: keep the partner's calendar date
+        return value.date()
 
 
 # --- the step engine -------------------------------------------------------------------------------
@@ -176,14 +180,17 @@ def _borrowing_request(msg, partner):
     from borrowing.models import BorrowingRequest
 
     raw = msg.header.requesting_agency_request_id
-    if not raw.isdigit():
+    pk = parse_pk(raw)
+    if pk is None:
         raise Refused(ErrorType.UNRECOGNISED_DATA_VALUE,
                       f"header/requestingAgencyRequestId: {raw!r} is not one of our request ids")
-    req = BorrowingRequest.objects.filter(pk=int(raw)).select_related("partner").first()
+    # Found and locked in one statement; the partner comes along for the "not with you" check.
+    req = (BorrowingRequest.objects.select_for_update(of=("self",)).select_related("partner")
+           .filter(pk=pk).first())
     if req is None:
         raise Refused(ErrorType.UNRECOGNISED_DATA_VALUE,
                       f"header/requestingAgencyRequestId: we have no request {raw}")
-    return lock(req)
+    return req
 
 
 def sam_context(msg: SupplyingAgencyMessage, partner) -> tuple[Any, str, Rule, dict]:
@@ -249,16 +256,16 @@ def _lending_requests(partner, borrower_id: str):
 def ram_context(msg: RequestingAgencyMessage, partner) -> tuple[Any, str, Rule, dict]:
     """(locked lending request, event, rule, context) for a requestingAgencyMessage."""
     header = msg.header
-    candidates = _lending_requests(partner, header.requesting_agency_request_id)
+    candidates = _lending_requests(partner, header.requesting_agency_request_id).select_for_update()
     req = None
-    if header.supplying_agency_request_id and header.supplying_agency_request_id.isdigit():
-        req = candidates.filter(pk=int(header.supplying_agency_request_id)).first()
-    req = req or candidates.first()
+    our_id = parse_pk(header.supplying_agency_request_id)
+    if our_id is not None:
+        req = candidates.filter(pk=our_id).first()
+    req = req or candidates.first()  # found and locked in one statement
     if req is None:
         raise Refused(ErrorType.UNRECOGNISED_DATA_VALUE,
                       f"header/requestingAgencyRequestId: no request {header.requesting_agency_request_id!r} "
                       f"from {partner.agency_symbol}")
-    req = lock(req)
     event = mapping.ram_event(msg.action, msg.note)
     note = mapping.clean_note(msg.note).replace(mapping.CONDITION_AGREE_MARKER, "").strip()
     rule = mapping.LENDING_RULES[event]
@@ -345,8 +352,11 @@ def request_fields(msg: Request) -> dict:
 
 def handle_request(msg: Request, partner) -> Handled:
     header = msg.header
-    existing = _lending_requests(partner, header.requesting_agency_request_id).first()
-    if existing is not None and existing.status not in _LENDING_CLOSED:
+    # Almost always there is none: ask for the id and status only, the row only when there is one.
+    requests = _lending_requests(partner, header.requesting_agency_request_id)
+    latest = list(requests.values_list("pk", "status")[:1])
+    if latest and latest[0][1] not in _LENDING_CLOSED:
+        existing = requests.get(pk=latest[0][0])
         if msg.service_info and msg.service_info.request_type is RequestType.REMINDER:
             _note_from_partner(existing, _("Reminder from the borrowing library."))
             return Handled(existing, _("reminder noted on lending request %(pk)s") % {"pk": existing.pk}, "Reminder")
@@ -360,9 +370,12 @@ def handle_request(msg: Request, partner) -> Handled:
                       "this library cannot take requests over ISO 18626 at the moment; please send it "
                       "another way") from exc
     try:
-        req = create_incoming(partner, fields=request_fields(msg), by=None)
+        # Confirm at once; the catalogue search runs after commit (ISO 18626 confirms a request before
+        # any status change, and the locate is the slow part of taking one).
+        req = create_incoming(partner, fields=request_fields(msg), by=None, locate_after_commit=True)
     except (ActionRefused, ValidationError, ValueError) as exc:
         raise Refused(ErrorType.UNRECOGNISED_DATA_VALUE, f"request: {getattr(exc, 'message', exc)}") from exc
     return Handled(req, _("lending request %(pk)s created (“%(s)s”)") % {"pk": req.pk,
-                                                                          "s": req.get_status_display()}, "Request")
+                                                                          "s": status_label(type(req), req.status)},
+                   "Request")
 

@@ -45,7 +45,7 @@ from ..iso18626.messages import (
     SupplyingAgencyMessage,
 )
 from ..models import InboundMessage, Partner
-from . import apply
+from . import apply, peers
 
 log = logging.getLogger("illdesk.iso18626")
 
@@ -67,12 +67,6 @@ def _symbol(agency: AgencyId) -> str:
 
 def our_symbol() -> str:
     return settings.ILLDESK_ISO_SYMBOL.strip().casefold()
-
-
-def find_partner(agency: AgencyId) -> Partner | None:
-    return (Partner.objects.filter(agency_id_type__iexact=agency.type.strip(),
-                                   agency_id_value__iexact=agency.value.strip())
-            .select_related("workflow_profile").first())
 
 
 def _summary(msg: Message) -> str:
@@ -149,7 +143,10 @@ def _refuse(entry: InboundMessage, about: Message | Iso18626Error, error_type: E
 
 
 def acted_on(key: str) -> InboundMessage | None:
-    return InboundMessage.objects.filter(idempotency_key=key, acted=True).first()
+    # Every message asks and almost none was seen before: the id first (at most one row acted, by
+    # the unique constraint), the whole row only for a repeat.
+    found = list(InboundMessage.objects.filter(idempotency_key=key, acted=True).order_by().values_list("pk")[:1])
+    return InboundMessage.objects.get(pk=found[0][0]) if found else None
 
 
 def _duplicate(entry: InboundMessage, original: InboundMessage) -> Answer:
@@ -205,7 +202,7 @@ def _receive(body: bytes, headers: Mapping[str, str], entry: InboundMessage) -> 
     else:
         sender, recipient, sender_path, recipient_path = (header.requesting_agency_id, header.supplying_agency_id,
                                                           "requestingAgencyId", "supplyingAgencyId")
-    partner = find_partner(sender)
+    partner = peers.find_partner(sender)
     if partner is None:
         return _refuse(entry, msg, ErrorType.UNRECOGNISED_DATA_VALUE,
                        f"header/{sender_path}: {sender} is not a partner of this library")

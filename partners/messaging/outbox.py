@@ -184,9 +184,15 @@ def _release_next(msg: OutboundMessage) -> None:
         transaction.on_commit(lambda: enqueue(nxt.pk))
 
 
+def claim_seconds() -> int:
+    """How long a claim holds: longer than an attempt can take, so that only the claim of a worker that
+    died mid-send expires (the sweeper then sends the message again)."""
+    return _setting("ILLDESK_ISO_CLAIM_SECONDS", _setting("ILLDESK_ISO_TIMEOUT_SECONDS", 10) * 3 + 30)
+
+
 def _claim(message_id: int) -> bool:
     now = timezone.now()
-    lease = timedelta(seconds=_setting("ILLDESK_ISO_TIMEOUT_SECONDS", 10) * 3 + 30)
+    lease = timedelta(seconds=claim_seconds())
     due = Q(state__in=[State.QUEUED, State.RETRYING], next_attempt_at__lte=now) | Q(state=State.SENDING,
                                                                                    claimed_until__lt=now)
     return bool(OutboundMessage.objects.filter(due, pk=message_id)
@@ -244,15 +250,17 @@ def _finish(msg: OutboundMessage, state: str | None, error: str) -> str:
         msg.next_attempt_at = now + timedelta(seconds=backoff_seconds(msg.attempts))
     else:
         msg.next_attempt_at = None
-    msg.save(update_fields=["state", "last_error", "claimed_until", "sent_at", "next_attempt_at", "http_status",
-                            "response_xml"])
-    if state == State.FAILED:
-        log.warning("ISO 18626 message %s to %s failed: %s", msg.pk, msg.partner.code, error)
-        req = _request_of(msg)
-        if req is not None:
-            _history(req, by=None, new=f"✗ {msg.partner.name}: {msg.summary}", message=error)
-            _alert(req, msg)
-    elif state == State.RETRYING:
+    # One transaction: a worker killed in between must not leave a failed message without its alert.
+    with transaction.atomic():
+        msg.save(update_fields=["state", "last_error", "claimed_until", "sent_at", "next_attempt_at", "http_status",
+                                "response_xml"])
+        if state == State.FAILED:
+            log.warning("ISO 18626 message %s to %s failed: %s", msg.pk, msg.partner.code, error)
+            req = _request_of(msg)
+            if req is not None:
+                _history(req, by=None, new=f"✗ {msg.partner.name}: {msg.summary}", message=error)
+                _alert(req, msg)
+    if state == State.RETRYING:
         log.info("ISO 18626 message %s to %s: attempt %s failed (%s); next at %s", msg.pk, msg.partner.code,
                  msg.attempts, error, msg.next_attempt_at)
         _schedule_retry(msg)

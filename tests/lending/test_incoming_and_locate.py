@@ -130,3 +130,36 @@ def test_locate_from_the_page_with_one_or_no_match(client, operator, inventory, 
     response = dialog(client, req, "locate", {})
     assert response.status_code == 302 and response["Location"] == reverse("lending:detail", args=[req.pk])
     assert (fresh(req).status, fresh(req).locate_status) == (status, locate_status)
+
+
+@pytest.mark.parametrize(("title", "word"), [
+    ("The Structure of Scientific Revolutions", "revolutions"),
+    ("Älykkyyden historia", "historia"),  # "alykkyyden" is not how the catalogue writes it
+    ("Öljy ja öljyn jalostus", "jalostus"),
+    ("Äö", "ao"),  # nothing plain: the old rule, the longest normalised word
+    ("", ""),
+])
+def test_the_title_search_narrows_on_the_longest_word_written_in_plain_letters(title, word):
+    from lending.inventory import narrowing_word
+
+    assert narrowing_word(title) == word
+
+
+def test_a_title_whose_longest_word_has_an_accent_is_located(iso_partner, library):
+    from lending.models import BibRecord
+
+    held = BibRecord.objects.create(record_id="FI-1", title="Älykkyyden historia", author="Virtanen, Aino")
+    BibRecord.objects.create(record_id="FI-2", title="Kielen historia", author="Virtanen, Aino")
+    req = actions.create_incoming(iso_partner, fields={"title": "Älykkyyden historia", "author": "Aino Virtanen"})
+    assert (req.status, req.locate_status, req.record) == ("created", "located", held)
+
+
+def test_incoming_requests_get_the_first_library_even_after_it_changed(iso_partner, library):
+    from illdesk.models import ResourceSharingLibrary
+
+    assert actions.create_incoming(iso_partner, fields={"title": "x"}).owner == library  # cached now
+    first = ResourceSharingLibrary.objects.create(code="AAA", name="Not first: a later id")
+    assert actions.create_incoming(iso_partner, fields={"title": "x"}).owner == library
+    LendingRequest.objects.all().delete()
+    library.delete()
+    assert actions.create_incoming(iso_partner, fields={"title": "x"}).owner == first

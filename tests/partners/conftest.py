@@ -32,7 +32,7 @@ def fake_create_incoming(monkeypatch, library):
         pass
     from lending.models import LendingRequest
 
-    def create_incoming(partner, *, fields, by=None):
+    def create_incoming(partner, *, fields, by=None, locate_after_commit=False):
         return LendingRequest.objects.create(owner=library, partner=partner, **fields)
 
     module = types.ModuleType("lending.actions")

@@ -136,6 +136,7 @@ def get(data: dict) -> dict:
         return {"status": None}
     return {
         "status": req.status, "pk": req.pk, "partner": req.partner.code if req.partner_id else None,
+        "locate_status": getattr(req, "locate_status", None),
         "due_date": req.due_date.isoformat() if req.due_date else None,
         "notes": list(Note.objects.filter(content_type__model=type(req)._meta.model_name, object_id=req.pk)
                       .values_list("text", flat=True)),

@@ -28,15 +28,16 @@ def lend(library, peer):
     return make
 
 
-def test_a_request_creates_a_lending_request_and_runs_locate(peer, library, fake_create_incoming):
-    _, confirmation = post(request("BRW-1", service=ServiceType.COPY))
+def test_a_request_creates_a_lending_request_and_runs_locate_after_commit(peer, library, eager_celery,
+                                                                          django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        _, confirmation = post(request("BRW-1", service=ServiceType.COPY))
     assert status_of(confirmation) == "OK"
     assert confirmation.kind.value == "requestConfirmation"
     req = LendingRequest.objects.get()
     assert (req.partner, req.borrower_request_id, req.title, req.requested_format) == (
         peer, "BRW-1", "Gödel, Escher, Bach", "digital")
-    if fake_create_incoming is None:  # the real action located it (nothing in our inventory)
-        assert req.status == "locate_failed"
+    assert (req.status, req.locate_status) == ("locate_failed", "not_located")  # nothing in our inventory
     assert InboundMessage.objects.get().request == req
 
 

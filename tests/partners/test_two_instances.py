@@ -51,6 +51,8 @@ class Instance:
         self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.partners.peer_settings",
                     "ILLDESK_PEER_DATABASE_URL": db_url, "ILLDESK_ISO_SYMBOL": SYMBOLS[name],
                     "ILLDESK_PEER_QUEUE": self.queue, "REDIS_URL": redis_url,
+                    # one Redis, three libraries: each its own cache (partners, settings … are per library)
+                    "ILLDESK_CACHE_PREFIX": self.queue,
                     "ILLDESK_PEER_MEDIA_ROOT": str(workdir / f"media-{name}"), "PYTHONUNBUFFERED": "1"}
         self.env.pop("DATABASE_URL", None)
         self.log = workdir / f"{name}.log"
@@ -262,9 +264,11 @@ class Flow:
         return wait_status(lender or self.lender, expected, side="lending", **{"from": SYMBOLS["A"]},
                            borrower_id=self.pk)
 
-    def arrived(self) -> dict:
-        return until(lambda: status(self.lender, side="lending", **{"from": SYMBOLS["A"]},
-                                    borrower_id=self.pk)["status"], "the request to arrive")
+    def arrived(self) -> str:
+        """The lender's request, once located: the lender confirms first and locates after commit."""
+        return until(lambda: (s := status(self.lender, side="lending", **{"from": SYMBOLS["A"]},
+                                          borrower_id=self.pk))["status"] and s["locate_status"] != "not_run"
+                     and s["status"], "the request to arrive and be located")
 
     def loaned_and_received(self) -> None:
         self.arrived()
@@ -278,7 +282,7 @@ class Flow:
 
 def test_a_returnable_loan(peers):
     flow = Flow(peers, "Returnable loan")
-    assert flow.arrived() == "created"  # located in B's inventory at once
+    assert flow.arrived() == "created"  # located in B's inventory
     flow.loaned_and_received()
     flow.borrower("return_item")
     assert flow.borrower()["status"] == "returned_to_partner"  # the profile waits for the lender's check-in
