@@ -9,6 +9,7 @@ from django import forms
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -30,6 +31,7 @@ from .models import (
     StatusSetting,
     Tag,
 )
+from .uploads import check_upload
 
 admin.site.site_header = "illdesk administration"
 admin.site.site_title = "illdesk admin"
@@ -308,8 +310,22 @@ class AlertAdmin(RequestLinkedAdmin):
     ordering = ["-created_at", "-id"]
 
 
+class AttachmentForm(forms.ModelForm):
+    """The same size and type checks as the files shipped from the request page."""
+
+    class Meta:
+        model = Attachment
+        fields = ["content_type", "object_id", "file", "name", "size", "content_type_label", "uploaded_by",
+                  "created_at"]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        return check_upload(upload) if isinstance(upload, UploadedFile) else upload
+
+
 @admin.register(Attachment)
 class AttachmentAdmin(RequestLinkedAdmin):
+    form = AttachmentForm
     list_display = ["created_at", "request_link", "name", "size", "content_type_label", "uploaded_by"]
     list_filter = ["content_type"]
     search_fields = ["name", "uploaded_by__username"]

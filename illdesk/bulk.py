@@ -17,11 +17,14 @@ class BulkReport:
     skipped: list[tuple[int, str]] = field(default_factory=list)
 
 
-def change_status(model, ids, new_status: str, *, by) -> BulkReport:
+def change_status(model, ids, new_status: str, *, by, guard=None) -> BulkReport:
+    """`guard(obj, by)` sees each row locked, before its transition, and may refuse it (ActionRefused)."""
     report = BulkReport()
+    before = (lambda current: guard(current, by)) if guard is not None else None
     for obj in model.objects.filter(pk__in=ids).order_by("pk"):
         try:
-            run_transition(obj, "change_status", by=by, new_status=new_status, message=_("Bulk change status"))
+            run_transition(obj, "change_status", by=by, new_status=new_status, message=_("Bulk change status"),
+                           before=before)
         except ActionRefused as exc:
             report.skipped.append((obj.pk, exc.message))
         else:

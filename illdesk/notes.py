@@ -3,7 +3,7 @@
 from django.utils.translation import gettext as _
 
 from .models import Note
-from .workflow import ActionRefused
+from .workflow import ActionRefused, refuse_nul
 
 NOTE_LIMIT = 1000
 
@@ -18,6 +18,7 @@ def add_note(req, kind: str, text: str, *, by) -> None:
     text = (text or "").strip()
     if not text:
         return
+    refuse_nul(text)
     Note.objects.create(request=req, kind=kind, text=text,
                         author=by if getattr(by, "is_authenticated", False) else None)
     flags = {"has_active_note": True}

@@ -1,6 +1,7 @@
 """Views shared by both task lists. Each side passes its `Side`; borrowing/views.py and
 lending/views.py stay a few lines each."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -9,14 +10,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from . import bulk, tasklist
+from tools.aliases import alias_label
+
+from . import bulk, dialogs, tasklist
+from .inputs import parse_pks, safe_next
 from .models import HistoryEvent, Tag
 from .roles import is_manager, is_operator
 from .workflow import ActionRefused, RowAction, available_transitions, run_transition
@@ -36,6 +40,8 @@ class Side:
     # Transitions run straight from a confirm button (optional note); others need their own dialog.
     simple_actions: frozenset = frozenset()
     dialogs: tuple = ()  # illdesk.dialogs.Dialog: transitions with input, and extra actions
+    # guard(obj, user) on the locked row before a bulk transition: raises ActionRefused (lending: the edit lock)
+    guard: Callable | None = None
 
     def dialog(self, name: str):
         return next((d for d in self.dialogs if d.name == name), None)
@@ -66,35 +72,112 @@ def get_request_for_user(request, side: Side, pk: int, *, for_update: bool = Fal
         raise Http404(_("No such request.")) from exc
 
 
-def _scope_tab(request, side: Side, user):
+def _scope_tab(request, side: Side, user, version=None):
     """Lending tabs. Returns (tab, base queryset, counts)."""
     model = side.model
     active = model.objects.filter(is_active=True, removed_at__isnull=True)
-    from django.db.models import Count, Q
-
-    counts = active.aggregate(
-        mine=Count("pk", filter=Q(assignee=user)),
-        unassigned=Count("pk", filter=Q(assignee__isnull=True)),
-        others=Count("pk", filter=Q(assignee__isnull=False) & ~Q(assignee=user)),
-    )
+    scopes = {"mine": Q(assignee=user), "unassigned": Q(assignee__isnull=True),
+              "others": Q(assignee__isnull=False) & ~Q(assignee=user)}
+    # one statement, cached with the list's counts while the side's data does not change
+    counts = dict(zip(scopes, tasklist.count_each([active.filter(q) for q in scopes.values()], version),
+                      strict=True))
     tabs = ["mine", "unassigned"] + (["others"] if is_manager(user) else [])
     tab = request.GET.get("tab", "mine")
     if tab not in tabs:
         tab = "mine"
-    base = model.objects.all()
-    if tab == "mine":
-        base = base.filter(assignee=user)
-    elif tab == "unassigned":
-        base = base.filter(assignee__isnull=True)
-    else:
-        base = base.filter(assignee__isnull=False).exclude(assignee=user)
+    base = model.objects.filter(scopes[tab])
     labels = {"mine": _("Assigned to me"), "unassigned": _("Unassigned"), "others": _("Assigned to others")}
     return tab, base, [(t, labels[t], counts[t]) for t in tabs]
 
 
-def _query_without(params, *drop: str) -> str:
-    items = [(k, v) for k in params for v in params.getlist(k) if k not in drop and v]
-    return urlencode(items)
+FACET_TOP = 20  # values a facet lists before its "show all" link (the partner facet has hundreds)
+_PK = 2147483647  # stands for a request's id in a URL reversed once per page
+_ACTION = "--action--"  # and for an action's name
+
+
+@dataclass
+class FacetLink:
+    value: str
+    label: str
+    count: int
+    selected: bool
+    url: str  # this list with the value chosen, or no longer chosen
+
+
+@dataclass
+class FacetBox:
+    facet: tasklist.Facet
+    values: list[FacetLink]
+    total: int  # values the facet has (some may be cut, see more_url)
+    more_url: str = ""  # the facet is cut to its top values: the list with all of them
+    less_url: str = ""  # the facet shows all of its values: back to the top ones
+
+
+@dataclass(frozen=True)
+class ActionLink:
+    name: str
+    label: str
+    url: str
+
+
+class QueryLinks:
+    """Query strings of the list's links, from the current one. Toggling a facet value appends one
+    encoded pair to the query encoded once, instead of encoding the whole query for every value."""
+
+    def __init__(self, params):
+        self.items = [(k, v) for k in params for v in params.getlist(k) if k != "page" and v]
+        self.present = set(self.items)
+        self.base = urlencode(self.items)
+
+    def toggle(self, key: str, value) -> str:
+        """As `{% toggle key value %}`: `key=value` added, or removed when it is there."""
+        pair = (key, str(value))
+        if pair in self.present:
+            return "?" + urlencode([item for item in self.items if item != pair])
+        extra = urlencode([pair])
+        return f"?{self.base}&{extra}" if self.base else f"?{extra}"
+
+
+def facet_boxes(result: tasklist.TaskListResult, params, side_name: str) -> list[FacetBox]:
+    """The sidebar: each facet with its values' links. A facet with more than FACET_TOP values shows the
+    FACET_TOP largest (and every chosen one) unless `expand=<facet>` asks for all of them."""
+    links = QueryLinks(params)
+    expanded = set(params.getlist("expand"))
+    boxes = []
+    for facet, values in result.facets:
+        if not values:
+            continue
+        shown, more, less = values, "", ""
+        if len(values) > FACET_TOP:
+            if facet.key in expanded:
+                less = links.toggle("expand", facet.key)
+            else:
+                top = sorted(range(len(values)), key=lambda i: -values[i].count)[:FACET_TOP]
+                keep = set(top) | {i for i, v in enumerate(values) if v.selected}
+                shown = [v for i, v in enumerate(values) if i in keep]
+                more = links.toggle("expand", facet.key)
+        aliased = facet.key == "status"  # statuses as this library calls them
+        boxes.append(FacetBox(facet, [
+            FacetLink(v.value, alias_label(side_name, v.value) if aliased else v.label, v.count, v.selected,
+                      links.toggle(facet.key, v.value))
+            for v in shown], len(values), more, less))
+    return boxes
+
+
+def row_links(side: Side, rows: list) -> tuple[list, dict[str, str]]:
+    """Each row's actions with their URLs, and the request page's URL around the id ({"before", "after"}:
+    a dict, the template's cheapest lookup): reversed once per page, not per row and action."""
+    detail = reverse(f"{side.name}:detail", args=[_PK])
+    dialog = reverse(f"{side.name}:dialog", args=[_PK, _ACTION])
+    linked = []
+    for obj, actions in rows:
+        pk = str(obj.pk)
+        linked.append((obj, [
+            ActionLink(a.name, a.label, detail.replace(str(_PK), pk) + f"#action-{a.name}"
+                       if a.name in side.simple_actions else dialog.replace(str(_PK), pk).replace(_ACTION, a.name))
+            for a in actions]))
+    before, after = detail.split(str(_PK))
+    return linked, {"before": before, "after": after}
 
 
 @login_required
@@ -102,26 +185,24 @@ def task_list(request, side: Side):
     require_operator(request)
     scope_tabs, tab = None, ""
     base = side.model.objects.all()
+    version = tasklist.data_version(base.db, side.model._meta.app_label)
     if side.scope_tabs:
-        tab, base, scope_tabs = _scope_tab(request, side, request.user)
-    result = tasklist.run(side.config, request.GET, request.user, base, page_size=settings.ILLDESK_PAGE_SIZE)
-    rows = []
-    for obj in result.page.object_list:
-        rows.append((obj, side.actions_for(obj, request.user)))
+        tab, base, scope_tabs = _scope_tab(request, side, request.user, version)
+    result = tasklist.run(side.config, request.GET, request.user, base, page_size=settings.ILLDESK_PAGE_SIZE,
+                          version=version)
+    with dialogs.one_answer_per_page():
+        rows = [(obj, side.actions_for(obj, request.user)) for obj in result.page.object_list]
+    rows, detail_url = row_links(side, rows)
     context = {
         "side": side,
         "result": result,
+        "facets": facet_boxes(result, request.GET, side.name),
         "rows": rows,
+        "detail_url": detail_url,
         "scope_tabs": scope_tabs,
         "tab": tab,
         "status_choices": side.status_choices,
         "all_tags": Tag.objects.all(),
-        "base_query": _query_without(request.GET, "page"),
-        "query_no_sort": _query_without(request.GET, "page", "sort"),
-        "query_no_search": _query_without(request.GET, "page", "q", "qf"),
-        "query_no_preset": _query_without(request.GET, "page", "preset"),
-        "query_no_activity": _query_without(request.GET, "page", "activity"),
-        "query_keep_tab": urlencode({"tab": tab}) if tab else "",
     }
     fragment = request.htmx and not request.htmx.boosted
     template = "illdesk/partials/tasklist.html" if fragment else "illdesk/tasklist.html"
@@ -133,12 +214,9 @@ def bulk_action(request, side: Side):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     require_operator(request)
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    ids = parse_pks(request.POST.getlist("ids"))
     op = request.POST.get("op", "")
-    back = request.POST.get("next") or request.path.rsplit("bulk/", 1)[0]
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
-        back = request.path.rsplit("bulk/", 1)[0]
+    back = safe_next(request, request.POST.get("next"), request.path.rsplit("bulk/", 1)[0])
     if not ids:
         messages.warning(request, _("Select at least one request first."))
         return redirect(back)
@@ -147,7 +225,7 @@ def bulk_action(request, side: Side):
         if status not in dict(side.status_choices):
             messages.error(request, _("Choose a status to change to."))
             return redirect(back)
-        report = bulk.change_status(side.model, ids, status, by=request.user)
+        report = bulk.change_status(side.model, ids, status, by=request.user, guard=side.guard)
     elif op in ("add_tag", "remove_tag"):
         name = request.POST.get("tag", "").strip()[:60]
         if not name:
@@ -281,7 +359,8 @@ def dialog(request, side: Side, pk: int, name: str):
 
 def _refuse(request, message: str, status: int, side: Side, pk: int) -> HttpResponse:
     if request.htmx:
-        return HttpResponse(message, status=status)
+        # Plain text: htmx shows it as text (static/js/illdesk.js); the message may hold a user's name.
+        return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
     response = render(request, "illdesk/refused.html", {"message": message, "side": side, "pk": pk}, status=status)
     return response
 

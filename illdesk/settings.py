@@ -14,9 +14,13 @@ from .env import email_settings, env_bool, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
+ILLDESK_PRODUCTION = env_bool("ILLDESK_PRODUCTION", False)
+if ILLDESK_PRODUCTION and DEBUG:
+    # Debug pages show settings and code to anyone who triggers an error; and it would allow the dev key.
+    raise ImproperlyConfigured("DJANGO_DEBUG must be off in production (ILLDESK_PRODUCTION=1)")
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and env_bool("ILLDESK_PRODUCTION", False):
+    if ILLDESK_PRODUCTION:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production")
     SECRET_KEY = "insecure-development-key-change-me-in-production-0123456789abcdef"  # noqa: S105
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver", "[::1]"])
@@ -79,11 +83,17 @@ TEMPLATES = [
 
 _default_db = f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 try:
-    DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_db), conn_max_age=60)}
+    # Connections live on between requests; the health check replaces one the server dropped (a
+    # database restart or failover) before the request uses it, instead of answering 500.
+    DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_db), conn_max_age=60,
+                                                  conn_health_checks=True)}
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from exc
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    # The task lists' covering indexes INCLUDE columns for PostgreSQL's index-only scans; SQLite
+    # builds the same indexes without them, which is all it needs.
+    SILENCED_SYSTEM_CHECKS = ["models.W040"]
 DATABASES["default"]["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME", "") or None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -128,9 +138,15 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     # Shared cache so status aliases and statistics stay correct across worker processes.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                          "KEY_PREFIX": env_str("ILLDESK_CACHE_PREFIX", "illdesk")}}
+    # Tolerant of Redis being down, with timeouts so a hung Redis cannot hang a page (illdesk/cache.py).
+    CACHES = {"default": {"BACKEND": "illdesk.cache.TolerantRedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": env_str("ILLDESK_CACHE_PREFIX", "illdesk"),
+                          "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Enqueueing happens in the request after commit: with Redis down or hung it must give up within
+# seconds (the outbox sweepers send what was not enqueued), not wait forever.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 2, "socket_connect_timeout": 2}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False
@@ -147,9 +163,15 @@ SECURE_SSL_REDIRECT = env_bool("ILLDESK_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("ILLDESK_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("ILLDESK_BEHIND_PROXY") else None
+ILLDESK_BEHIND_PROXY = env_bool("ILLDESK_BEHIND_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if ILLDESK_BEHIND_PROXY else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Login throttling (illdesk/ratelimit.py): failures per username / per address within the window, then refused.
+ILLDESK_LOGIN_MAX_FAILURES = env_int("ILLDESK_LOGIN_MAX_FAILURES", 5)
+ILLDESK_LOGIN_MAX_FAILURES_PER_IP = env_int("ILLDESK_LOGIN_MAX_FAILURES_PER_IP", 30)
+ILLDESK_LOGIN_WINDOW_SECONDS = env_int("ILLDESK_LOGIN_WINDOW_SECONDS", 15 * 60)
+ILLDESK_LOGIN_LOCKOUT_SECONDS = env_int("ILLDESK_LOGIN_LOCKOUT_SECONDS", 15 * 60)
 
 LOGGING = {
     "version": 1,

@@ -3,10 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
+from .ratelimit import ThrottledAdminAuthenticationForm, ThrottledLoginView
+
+# The admin's own login form counts failures and refuses while locked, like the staff and OPAC login.
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("borrowing/", include("borrowing.urls")),
     path("lending/", include("lending.urls")),
