@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import IO, Any
 
 from django import forms
@@ -88,7 +89,8 @@ def _reader(text: str) -> csv.DictReader:
         dialect = csv.Sniffer().sniff(sample.splitlines()[0] if sample else "", delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    # newline="": csv splits the lines itself (Excel for Mac still ends them with a bare \r).
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
     if not reader.fieldnames:
         raise ImportFileError(_("The file is empty: it needs a header row with the column names."))
     reader.fieldnames = [(name or "").strip().lower() for name in reader.fieldnames]
@@ -162,13 +164,17 @@ def import_partners(data: bytes | str | IO, *, dry_run: bool = False) -> Result:
     result = Result(dry_run=dry_run)
     try:
         reader = _reader(_decode(data))
+        rows = list(islice(reader, MAX_ROWS + 1))  # the whole file is read before anything changes
     except ImportFileError as exc:
         result.file_error = str(exc)
+        return result
+    except csv.Error as exc:  # a quote left open, a field past the csv module's size limit …
+        result.file_error = _("The file is not valid CSV: %(error)s") % {"error": exc}
         return result
     present = [name for name in reader.fieldnames if name]
     seen: dict[str, int] = {}
     with transaction.atomic():
-        for number, row in enumerate(reader, start=2):
+        for number, row in enumerate(rows, start=2):
             if number - 1 > MAX_ROWS:
                 result.file_error = _("Only the first %(n)d rows were read.") % {"n": MAX_ROWS}
                 break

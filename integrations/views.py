@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_celery_beat.models import PeriodicTask
 
+from illdesk.inputs import no_nul, parse_pk
 from illdesk.roles import is_admin, is_staff_worker
 
 from . import jobs, partner_import, tasks
@@ -65,12 +66,12 @@ def jobs_page(request: HttpRequest) -> HttpResponse:
                  "last_run": last_runs.get(code)} for code, job in jobs.JOBS.items()]
     profiles = IntegrationProfile.objects.select_related("resource_sharing_library", "periodic_task").order_by("name")
     runs = JobRun.objects.select_related("profile", "triggered_by")
-    selected = request.GET.get("job", "")
+    selected = no_nul(request.GET.get("job", ""))
     if selected:
         runs = runs.filter(job=selected)
-    profile_id = request.GET.get("profile", "")
-    if profile_id.isdigit():
-        runs = runs.filter(profile_id=int(profile_id))
+    profile_id = parse_pk(request.GET.get("profile"))
+    if profile_id is not None:
+        runs = runs.filter(profile_id=profile_id)
     page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
     choices = [(code, str(job.label)) for code, job in jobs.JOBS.items()]
     choices += [(jobs.IMPORT_JOB, jobs.job_label(jobs.IMPORT_JOB)),

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django import forms
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from illdesk.assignment import assignable_users
 from illdesk.reasons import RejectReason
+from illdesk.uploads import ALLOWED_UPLOADS, check_upload, max_upload_mb
 
 from .actions.manage import EDITABLE
 from .models import FulfillmentRequest, Item, LendingRequest
@@ -108,23 +106,6 @@ class GeneralMessageForm(LendingForm):
 
 # --- digital shipping ------------------------------------------------------------------------------------
 
-# Extension → (media types browsers send for it, how the file starts). One file only: several files go
-# in a zip (seed 002).
-ALLOWED_UPLOADS: dict[str, tuple[frozenset[str], tuple[bytes, ...]]] = {
-    ".pdf": (frozenset({"application/pdf", "application/x-pdf"}), (b"%PDF-",)),
-    ".zip": (frozenset({"application/zip", "application/x-zip-compressed"}), (b"PK\x03\x04", b"PK\x05\x06")),
-    ".jpg": (frozenset({"image/jpeg"}), (b"\xff\xd8\xff",)),
-    ".jpeg": (frozenset({"image/jpeg"}), (b"\xff\xd8\xff",)),
-    ".png": (frozenset({"image/png"}), (b"\x89PNG\r\n\x1a\n",)),
-    ".tif": (frozenset({"image/tiff"}), (b"II*\x00", b"MM\x00*")),
-    ".tiff": (frozenset({"image/tiff"}), (b"II*\x00", b"MM\x00*")),
-}
-UNSPECIFIC = frozenset({"application/octet-stream", ""})
-
-
-def max_upload_mb() -> int:
-    return int(getattr(settings, "ILLDESK_MAX_UPLOAD_MB", 50))
-
 
 class ShipDigitallyForm(LendingForm):
     file = forms.FileField(label=_("File"), help_text=_("One file (PDF, ZIP, JPEG, PNG or TIFF); zip several files "
@@ -138,27 +119,7 @@ class ShipDigitallyForm(LendingForm):
                                           "files into one.") % {"mb": max_upload_mb()}
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        limit = max_upload_mb() * 1024 * 1024
-        if upload.size > limit:
-            raise forms.ValidationError(_("The file is larger than %(mb)d MB.") % {"mb": max_upload_mb()})
-        if upload.size == 0:
-            raise forms.ValidationError(_("The file is empty."))
-        extension = Path(upload.name).suffix.lower()
-        if extension not in ALLOWED_UPLOADS:
-            raise forms.ValidationError(_("Files of type “%(ext)s” cannot be shipped; allowed: %(allowed)s.")
-                                        % {"ext": extension or "?", "allowed": ", ".join(sorted(ALLOWED_UPLOADS))})
-        media_types, signatures = ALLOWED_UPLOADS[extension]
-        media_type = (getattr(upload, "content_type", "") or "").split(";")[0].strip().lower()
-        if media_type not in media_types | UNSPECIFIC:
-            raise forms.ValidationError(_("The file says it is “%(type)s”, which does not fit “%(ext)s”.")
-                                        % {"type": media_type, "ext": extension})
-        upload.seek(0)
-        head = upload.read(16)
-        upload.seek(0)
-        if not head.startswith(signatures):
-            raise forms.ValidationError(_("The file's content is not %(ext)s.") % {"ext": extension.lstrip(".")})
-        return upload
+        return check_upload(self.cleaned_data["file"])
 
 
 # --- the Shipping Items page --------------------------------------------------------------------------------

@@ -13,12 +13,12 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from illdesk import dialogs as common_dialogs
 from illdesk import requestviews as rv
+from illdesk.inputs import parse_pk, parse_pks, safe_next
 from illdesk.workflow import ActionRefused, RowAction
 
 from . import actions, forms, inventory, printing
@@ -59,6 +59,7 @@ SIDE = LendingSide(
     scope_tabs=True,
     dialogs=(*common_dialogs.COMMON, *DIALOGS),
     simple_actions=frozenset(SIMPLE),
+    guard=actions.refuse_if_locked,
 )
 
 
@@ -67,7 +68,8 @@ SIDE = LendingSide(
 
 def refuse(request, message: str, status: int, pk: int | None = None) -> HttpResponse:
     if request.htmx:
-        return HttpResponse(message, status=status)
+        # Plain text: htmx shows it as text (static/js/illdesk.js); the message may hold a user's name.
+        return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
     context = {"message": message, "side": SIDE, "pk": pk}
     template = "illdesk/refused.html" if pk is not None else "lending/refused.html"
     return render(request, template, context, status=status)
@@ -201,7 +203,7 @@ def search_page(request, obj, spec):
     """Search the local inventory for the citation (seed 002 "Search"; also where several matches of
     Locate are chosen from, or the query changed)."""
     if request.method == "POST":
-        record = BibRecord.objects.filter(pk=request.POST.get("record") or 0).first()
+        record = BibRecord.objects.filter(pk=parse_pk(request.POST.get("record"))).first()
         if record is None:
             raise ActionRefused(_("Choose one of the records found."), status=400)
         actions.choose_record(obj, record, by=request.user)
@@ -222,7 +224,7 @@ def fulfillment_page(request, obj, spec):
     bound = {}
     if request.method == "POST":
         if request.POST.get("cancel"):
-            fr = FulfillmentRequest.objects.filter(request=obj, pk=request.POST["cancel"]).first()
+            fr = FulfillmentRequest.objects.filter(request=obj, pk=parse_pk(request.POST["cancel"])).first()
             if fr is None:
                 raise Http404(_("No such fulfillment request."))
             actions.cancel_fulfillment_request(fr, by=request.user)
@@ -272,13 +274,14 @@ def ship(request):
     rv.require_operator(request)
     shipped = request.session.get("lending_shipped", [])
     ship_form = forms.ShipItemForm(initial={"request_id": request.GET.get("request", "")})
-    scan_form = forms.ScanInForm()
+    # Both forms have a "barcode" field: distinct ids keep each label on its own input.
+    scan_form = forms.ScanInForm(auto_id="id_scan_in_%s")
     status = 200
     if request.method == "POST":
         op = request.POST.get("op", "ship")
         try:
             if op == "scan_in":
-                scan_form = forms.ScanInForm(request.POST)
+                scan_form = forms.ScanInForm(request.POST, auto_id="id_scan_in_%s")
                 if scan_form.is_valid():
                     req = actions.scan_in_return(scan_form.cleaned_data["barcode"], by=request.user)
                     messages.success(request, _("Request %(pk)s checked in: item %(barcode)s is back.")
@@ -309,14 +312,11 @@ def ship(request):
 
 def _next(request, value: str | None) -> str:
     """Where to go back to: a path on this site only (never another host)."""
-    if value and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()},
-                                                 require_https=request.is_secure()):
-        return value
-    return reverse("lending:list")
+    return safe_next(request, value, reverse("lending:list"))
 
 
 def _ids(params) -> list[int]:
-    return sorted({int(i) for i in params.getlist("ids") if i.isdigit()})
+    return sorted(set(parse_pks(params.getlist("ids"))))
 
 
 @login_required

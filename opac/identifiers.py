@@ -86,7 +86,8 @@ def normalize_pmid(value: object) -> str:
             text = text[len(prefix):]
             break
     text = text.strip().strip("/")
-    return text if text.isdigit() and 1 <= len(text) <= 9 and int(text) > 0 else ""
+    # isascii(): "²" and "٣" are digits to str.isdigit() but no PubMed id
+    return text if text.isascii() and text.isdigit() and 1 <= len(text) <= 9 and int(text) > 0 else ""
 
 
 def year_of(value: object) -> str:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from borrowing.models import BorrowingRequest
+from illdesk.inputs import no_nul
 from illdesk.models import Patron
 from illdesk.roles import is_operator
 from illdesk.workflow import ActionRefused
@@ -294,7 +295,7 @@ def link(request: HttpRequest, pk: int) -> HttpResponse:
     if req.requester_id is not None:
         messages.info(request, _("This request already belongs to a patron."))
         return redirect("borrowing:detail", pk=pk)
-    query = request.GET.get("q", "").strip()[:100]
+    query = no_nul(request.GET.get("q", "")).strip()[:100]
     candidates = _candidates(req, query)
     posted = request.method == "POST"
     form = LinkPatronForm(request.POST if posted else None, candidates=None if posted else candidates)

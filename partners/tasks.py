@@ -13,7 +13,10 @@ def deliver_outbound(message_id: int) -> str:
 
 @shared_task(name="partners.retry_due_messages", ignore_result=True)
 def retry_due_messages() -> int:
-    """The sweeper (every minute from beat): re-enqueue queued/retrying messages that are due."""
+    """The ISO 18626 sweeper (every minute from beat): re-enqueue queued/retrying messages that are
+    due, and the locate of requests received whose locate task was lost."""
+    from lending.actions.incoming import requeue_missed_locates
+
     from .messaging.outbox import retry_due
 
-    return retry_due()
+    return retry_due() + requeue_missed_locates()

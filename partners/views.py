@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from illdesk.inputs import safe_next
 from illdesk.roles import is_operator
 from illdesk.workflow import ActionRefused
 
@@ -79,7 +80,7 @@ def retry_message(request, pk: int):
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Message %(pk)s queued for delivery again.") % {"pk": pk})
-    return redirect(request.POST.get("next") or reverse("partners:delivery_problems"))
+    return redirect(safe_next(request, request.POST.get("next"), reverse("partners:delivery_problems")))
 
 
 @login_required

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from illdesk.inputs import parse_pk
 from illdesk.models import ResourceSharingLibrary
 from illdesk.roles import is_manager, is_manager_or_admin, is_operator
 
@@ -106,7 +107,7 @@ def copyright_report(request: HttpRequest) -> HttpResponse:
     require_operator(request)
     this_year = copyright.current_year()
     year = max(min(_int(request.GET.get("year"), this_year), this_year + 1), 1900)
-    library_id = _int(request.GET.get("library"), 0) or None
+    library_id = parse_pk(request.GET.get("library")) or None
     only_reached = request.GET.get("reached") == "1"
     rows = copyright.report(year, library_id=library_id, only_reached=only_reached)
     fmt = request.GET.get("format")

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from illdesk.inputs import parse_pk, parse_pks, safe_next
 from illdesk.requestviews import report_to_user
 
 from . import batches
@@ -21,7 +22,7 @@ from .views import require_operator
 
 
 def _ids(request: HttpRequest) -> list[int]:
-    return [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    return parse_pks(request.POST.getlist("ids"))
 
 
 def _report(request: HttpRequest, report: batches.AddReport) -> None:
@@ -121,16 +122,14 @@ def add_selected(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     require_operator(request)
-    back = request.POST.get("next") or reverse("borrowing:list")
-    if not back.startswith("/"):
-        back = "/"
+    back = safe_next(request, request.POST.get("next"), reverse("borrowing:list"))
     ids = _ids(request)
     if not ids:
         messages.warning(request, _("Select at least one request first."))
         return redirect(back)
-    choice = request.POST.get("batch", "")
-    if choice.isdigit():
-        batch = Batch.objects.filter(pk=int(choice)).first()
+    choice = parse_pk(request.POST.get("batch"))
+    if choice is not None:
+        batch = Batch.objects.filter(pk=choice).first()
     else:
         batch = None
         name = request.POST.get("batch_name", "").strip()[:120]

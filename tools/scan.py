@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from illdesk.inputs import parse_pk
 from illdesk.workflow import ActionRefused, run_transition
 
 MODES: dict[str, Any] = {
@@ -80,7 +81,8 @@ def find_borrowing(code: str):
     from borrowing.models import BorrowingRequest
 
     qs = BorrowingRequest.objects.select_related("owner", "partner__workflow_profile")
-    found = qs.filter(pk=int(code)).first() if code.isdigit() and len(code) < 19 else None
+    pk = parse_pk(code)
+    found = qs.filter(pk=pk).first() if pk is not None else None
     found = found or _unique(qs.filter(temp_barcode=code), code) or _unique(qs.filter(external_id=code), code)
     if found is None:
         raise ScanError(_("No borrowing request matches “%(code)s”.") % {"code": code})
@@ -97,7 +99,8 @@ def find_lending(code: str):
     from lending.models import LendingRequest
 
     qs = LendingRequest.objects.select_related("owner", "partner__workflow_profile", "item")
-    found = qs.filter(pk=int(code)).first() if code.isdigit() and len(code) < 19 else None
+    pk = parse_pk(code)
+    found = qs.filter(pk=pk).first() if pk is not None else None
     found = found or _unique(qs.filter(external_id=code), code) or _unique(qs.filter(borrower_request_id=code), code)
     if found is None:
         raise ScanError(_("No lending request matches “%(code)s”.") % {"code": code})

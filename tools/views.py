@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from illdesk.inputs import no_nul
 from illdesk.roles import is_operator
 
 from . import scan
@@ -63,7 +64,7 @@ def station(request: HttpRequest) -> HttpResponse:
     mode = _mode(request.POST.get("mode"))
     options = _options(request, mode)
     pending = state["pending"] if state["pending"] and state["pending"].get("mode") == mode else None
-    result, state["pending"] = scan.scan(request.POST.get("code", ""), options, pending, by=request.user)
+    result, state["pending"] = scan.scan(no_nul(request.POST.get("code", "")), options, pending, by=request.user)
     state["results"] = [result.as_dict(), *state["results"]][:KEPT]
     if result.level in ("ok", "error"):
         state["tally"][result.level] += 1
