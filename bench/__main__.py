@@ -6,7 +6,7 @@ Environment:
   BENCH_SIZES         requests per side, comma-separated (default 10000,100000,1000000)
   BENCH_QUICK=1       sizes 10000,100000 and fewer runs (a few minutes once the data sets exist)
   BENCH_RUNS          timed runs per task list view (default 15, quick 7); BENCH_ADMIN_RUNS (5, quick 3)
-  BENCH_INDEXES=0     measure without the indexes bench/indexes.py proposes (they are dropped)
+  BENCH_INDEXES=0     measure without the task lists' indexes (bench/indexes.py; dropped, restored next run)
   BENCH_CACHE=0       without the data-version triggers (the task lists then never cache counts)
   BENCH_ONLY          comma-separated subset of: tasklists, iso, slips, libris
   BENCH_SCENARIOS     comma-separated task list scenario keys (bench/scenarios.py)
