@@ -146,7 +146,7 @@ def run_transition(obj, name: str, *, by, message: str = "", tracked: Iterable[s
             raise ActionRefused(_("You are not allowed to do this."), status=403)
         old_status = current.status
         old_values = {f: _display(current, f) for f in tracked}
-        before = _row(current)
+        unchanged = _row(current)
         try:
             method(**kwargs)
         except TransitionNotAllowed as exc:
@@ -162,7 +162,7 @@ def run_transition(obj, name: str, *, by, message: str = "", tracked: Iterable[s
         after = _row(current)
         try:
             # only what changed: a full save would rewrite every column of a wide row
-            current.save(update_fields=[f for f, value in after.items() if value != before[f]] + ["updated_at"])
+            current.save(update_fields=[f for f, value in after.items() if value != unchanged[f]] + ["updated_at"])
         except ConcurrentTransition as exc:
             raise ActionRefused(_("Someone else changed this request a moment ago. Reload and try again.")) from exc
         events = []

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from illdesk.celery import app as celery_app
 from tests.browser import browser_context_args, browser_type_launch_args, new_context, save_pages  # noqa: F401
+from tests.celery_eager import tasks_in_process
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -22,11 +22,8 @@ def pytest_runtest_makereport(item, call):
 def _in_process_tasks():
     """Letters and ISO 18626 messages are delivered inside the request that queues them (also when REDIS_URL
     is set): nothing waits for a worker, and a partner that cannot be reached only schedules a retry."""
-    conf = celery_app.conf
-    saved = conf.task_always_eager, conf.task_eager_propagates
-    conf.task_always_eager, conf.task_eager_propagates = True, False
-    yield
-    conf.task_always_eager, conf.task_eager_propagates = saved
+    with tasks_in_process(propagate=False):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -26,9 +26,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = "tests.faults.app_settings"
+
+# the marks of a test whose web server and worker are other processes sharing the pytest database
+ON_POSTGRESQL_TEST_DATABASE = [
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql",
+                       reason="the web server and worker are other processes: they need the PostgreSQL test "
+                              "database (DATABASE_URL)"),
+]
 
 
 def free_port() -> int:

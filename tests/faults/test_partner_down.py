@@ -5,21 +5,12 @@ alert). Once the partner is back, staff retry and the same message goes out: not
 
 from __future__ import annotations
 
-import pytest
-from django.db import connection
-
 from illdesk.models import Alert
 from partners.models import OutboundMessage
 
-from .services import wait_until
+from .services import ON_POSTGRESQL_TEST_DATABASE, wait_until
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql",
-                       reason="the web server and worker are other processes: they need the PostgreSQL test "
-                              "database (DATABASE_URL)"),
-]
+pytestmark = ON_POSTGRESQL_TEST_DATABASE
 
 
 def test_each_kind_of_partner_failure_is_retried_with_backoff_then_failed_visibly(staff, start_worker, peer,

@@ -6,21 +6,12 @@ from __future__ import annotations
 
 import time
 
-import pytest
-from django.db import connection
-
 from letters.models import SentLetter
 from partners.models import OutboundMessage
 
-from .services import Browser, beat, wait_until
+from .services import ON_POSTGRESQL_TEST_DATABASE, Browser, beat, wait_until
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql",
-                       reason="the web server and worker are other processes: they need the PostgreSQL test "
-                              "database (DATABASE_URL)"),
-]
+pytestmark = ON_POSTGRESQL_TEST_DATABASE
 SWEEPERS = ("partners.retry_due_messages", "letters.tasks.sweep_outbox")
 
 

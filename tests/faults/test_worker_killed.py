@@ -7,21 +7,13 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from django.db import connection
 from django.utils import timezone
 
 from partners.models import OutboundMessage
 
-from .services import beat, wait_until
+from .services import ON_POSTGRESQL_TEST_DATABASE, beat, wait_until
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql",
-                       reason="the web server and worker are other processes: they need the PostgreSQL test "
-                              "database (DATABASE_URL)"),
-]
+pytestmark = ON_POSTGRESQL_TEST_DATABASE
 TIMINGS = {"ILLDESK_ISO_TIMEOUT_SECONDS": 5, "ILLDESK_ISO_CLAIM_SECONDS": 12}
 
 

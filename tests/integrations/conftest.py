@@ -13,19 +13,16 @@ from typing import Any
 
 import pytest
 
-from illdesk.celery import app as celery_app
 from integrations import jobs
 from integrations.models import IntegrationProfile, LibraryCodeMapping
+from tests.celery_eager import tasks_in_process
 
 
 @pytest.fixture(autouse=True)
 def eager_celery():
     """Tasks run in-process even when REDIS_URL points at a broker (CI runs the suite both ways)."""
-    conf = celery_app.conf
-    saved = conf.task_always_eager, conf.task_eager_propagates
-    conf.task_always_eager, conf.task_eager_propagates = True, False
-    yield
-    conf.task_always_eager, conf.task_eager_propagates = saved
+    with tasks_in_process(propagate=False):
+        yield
 
 
 @dataclass

@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 import pytest
 
-from illdesk.celery import app as celery_app
 from opac.models import OpacSettings
+from tests.celery_eager import tasks_in_process
 
 CROSSREF_ARTICLE = {
     "status": "ok", "message-type": "work", "message-version": "1.0.0",
@@ -133,11 +133,8 @@ def _fresh_cache():
 
 @pytest.fixture(autouse=True)
 def eager_celery():
-    conf = celery_app.conf
-    saved = conf.task_always_eager, conf.task_eager_propagates
-    conf.task_always_eager, conf.task_eager_propagates = True, True
-    yield
-    conf.task_always_eager, conf.task_eager_propagates = saved
+    with tasks_in_process(propagate=True):
+        yield
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 from django.contrib.contenttypes.models import ContentType
 
-from illdesk.celery import app as celery_app
+from tests.celery_eager import tasks_in_process
 
 from .world import build
 
@@ -34,11 +34,8 @@ def _local_only(settings):
 
 @pytest.fixture(autouse=True)
 def eager_celery():
-    conf = celery_app.conf
-    saved = conf.task_always_eager, conf.task_eager_propagates
-    conf.task_always_eager, conf.task_eager_propagates = True, False
-    yield
-    conf.task_always_eager, conf.task_eager_propagates = saved
+    with tasks_in_process(propagate=False):
+        yield
 
 
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
