@@ -93,3 +93,13 @@ def save_pages(item) -> list[Path]:
             (folder / f"{stem}.txt").write_text(f"could not capture {each.url}: {exc}\n", encoding="utf-8")
         saved.append(folder / f"{stem}.png")
     return saved
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Imported by the conftests of browser tests: a failed test leaves its pages in test-artifacts/."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and report.when in ("setup", "call"):
+        for path in save_pages(item):
+            report.sections.append(("screenshot", str(path)))

@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import browser_context_args, browser_type_launch_args, new_context, save_pages  # noqa: F401
+from tests.browser import (  # noqa: F401 - fixtures and the screenshot hook
+    browser_context_args,
+    browser_type_launch_args,
+    new_context,
+    pytest_runtest_makereport,
+)
 from tests.celery_eager import tasks_in_process
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    if report.failed and report.when in ("setup", "call"):
-        for path in save_pages(item):
-            report.sections.append(("screenshot", str(path)))
 
 
 @pytest.fixture(autouse=True)

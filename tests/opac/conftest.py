@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 import pytest
 
 from opac.models import OpacSettings
+from tests.browser import pytest_runtest_makereport  # noqa: F401 - screenshots of failed browser tests
 from tests.celery_eager import tasks_in_process
 
 CROSSREF_ARTICLE = {
