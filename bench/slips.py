@@ -27,6 +27,8 @@ def main(argv=None) -> int:
 
     from borrowing.models import BorrowingRequest
     from borrowing.statuses import HELD_RETURNABLE, Status
+    from letters import pdf as letters_pdf
+    from letters import pdfworkers
     from letters.api import borrowing_slip_for, bulk_print
 
     printable = [*HELD_RETURNABLE, Status.RECEIVED_NON_RETURNABLE, Status.RETURNED_BY_PATRON,
@@ -48,11 +50,14 @@ def main(argv=None) -> int:
             times.append(time.perf_counter() - started)
             pages = len(printed)
             assert pdf and pdf.startswith(b"%PDF") and not skipped, skipped[:3]
+        # the second half goes to another process from PARALLEL_FROM slips on, when one can be started
+        ctx = pdfworkers.context() if pages >= letters_pdf.PARALLEL_FROM else None
         result.update(seconds=[round(t, 2) for t in times], median_s=round(statistics.median(times), 2),
                       max_s=round(max(times), 2), pages=pages, pdf_bytes=len(pdf),
-                      slips_per_second=round(pages / statistics.median(times), 1), loadavg=os.getloadavg())
+                      slips_per_second=round(pages / statistics.median(times), 1), loadavg=os.getloadavg(),
+                      processes=2 if ctx else 1, start_method=ctx.get_start_method() if ctx else None)
         print(f"  slips: {pages} in {result['median_s']} s (median of {args.runs}), "
-              f"{result['slips_per_second']} slips/s")
+              f"{result['slips_per_second']} slips/s, {result['processes']} process(es)")
     with open(args.out, "w") as fh:
         json.dump(result, fh, default=str)
     return 0

@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from illdesk.inputs import parse_pk
 from illdesk.models import ResourceSharingLibrary
 
 from . import catalog, outbox, pdf, rendering
@@ -26,8 +27,8 @@ def _find_request(side: str, request_id: str | int | None):
     else:
         from borrowing.models import BorrowingRequest as model
     qs = model.objects.select_related("owner", "partner")
-    if request_id and str(request_id).isdigit():
-        return qs.filter(pk=int(request_id)).first()
+    if (pk := parse_pk(request_id)) is not None:
+        return qs.filter(pk=pk).first()
     return qs.order_by("-pk").first()
 
 
@@ -96,8 +97,8 @@ class LetterTemplateAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         template = None
-        if request.GET.get("template", "").isdigit():
-            template = LetterTemplate.objects.filter(pk=int(request.GET["template"])).first()
+        if (template_id := parse_pk(request.GET.get("template"))) is not None:
+            template = LetterTemplate.objects.filter(pk=template_id).first()
         code = template.code if template else request.GET.get("code", "")
         if code not in catalog.LETTERS:
             code = next(iter(catalog.LETTERS))
@@ -105,8 +106,7 @@ class LetterTemplateAdmin(admin.ModelAdmin):
         side = request.GET.get("side") if request.GET.get("side") in spec.sides else spec.sides[0]
         req = _find_request(side, request.GET.get("request_id"))
         library_id = template.library_id if template else (
-            int(request.GET["library"]) if request.GET.get("library", "").isdigit() else
-            (req.owner_id if req is not None else None))
+            parse_pk(request.GET.get("library")) or (req.owner_id if req is not None else None))
         previews = [preview_letter(code, req, language=lang, template=template, library_id=library_id)
                     for lang in rendering.languages()]
         context = {

@@ -9,7 +9,11 @@
     render_letter(code, *, language, context) -> Rendered(subject, text, html)
     letter_context(code, request, *, language, extra=None, by=None) -> dict   (the full context)
     render_pdf(code, requests, *, language=None, page_size="A4") -> bytes
-    bulk_print(code_for, requests) -> (pdf_bytes | None, printed, skipped[(req, reason)])
+    bulk_print(code_for, requests, *, language=None, page_size="A4")
+        -> (pdf_bytes | None, printed, skipped[(req, reason)])
+        One PDF, a slip per printed request in the given order. From letters.pdf.PARALLEL_FROM slips on,
+        half of it is rendered in a second process (letters.pdfworkers); inside a daemonic process (a
+        Celery prefork worker) everything is rendered in the calling process.
     borrowing_slip_for(req) / lending_slip_for(req) -> slip code or None  (code_for for bulk_print)
     default_recipients(code, request) / staff_recipients(request) / staff_email(library) -> addresses
 """

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django import forms
 from django.conf import settings
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
+
+from illdesk.inputs import parse_pk, parse_pks
 
 from . import catalog
 from .recipients import clean_addresses
@@ -14,6 +18,14 @@ from .recipients import clean_addresses
 FREE_TEXT = {"note", "message", "reason", "query_type", "query_body", "topic", "changes", "renewal_fee", "pickup_until",
              "download_url", "days_overdue", "what", "assignee_name", "assigned_by"}
 LONG_TEXT = {"note", "message", "changes", "query_body"}
+LINKS = {"download_url"}  # become <a href> in the HTML letter
+
+
+def validate_web_address(value: str) -> None:
+    """Only http(s) links: a javascript: or data: "link" in a letter would run or show whatever it holds."""
+    parts = urlsplit(value.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise forms.ValidationError(_("Enter a web address (https://…)."))
 
 
 def validate_addresses(value: str) -> list[str]:
@@ -47,7 +59,8 @@ class ComposeForm(forms.Form):
             widget = forms.Textarea(attrs={"rows": 4}) if name in LONG_TEXT else forms.TextInput()
             self.fields[f"var_{name}"] = forms.CharField(label=name.replace("_", " ").capitalize(),
                                                          help_text=help_text, required=False,
-                                                         max_length=4000, widget=widget)
+                                                         max_length=4000, widget=widget,
+                                                         validators=[validate_web_address] if name in LINKS else [])
 
     def clean_to(self) -> list[str]:
         return validate_addresses(self.cleaned_data["to"])
@@ -56,11 +69,21 @@ class ComposeForm(forms.Form):
         return {name[4:]: value for name, value in self.cleaned_data.items() if name.startswith("var_") and value}
 
 
+class PartnerChoiceField(forms.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        # An id past 64 bits names no partner, and SQLite cannot even compare it (OverflowError in IN (…)).
+        for pk in value:
+            if parse_pk(pk) is None:
+                raise forms.ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
+                                            params={"pk": pk})
+        return super()._check_values(value)
+
+
 class PartnerRequestForm(forms.Form):
     """Koha's "Place request with partners": pick partners, edit the subject and text, send."""
 
-    search = forms.CharField(label=_("Filter partner libraries"), required=False)
-    partners = forms.ModelMultipleChoiceField(queryset=None, label=_("Select partner libraries"),
+    search = forms.CharField(label=_("Filter partner libraries"), required=False, max_length=200)
+    partners = PartnerChoiceField(queryset=None, label=_("Select partner libraries"),
                                               widget=forms.SelectMultiple(attrs={"size": 10}))
     subject = forms.CharField(label=_("Subject line"), max_length=300)
     body = forms.CharField(label=_("Email text"), widget=forms.Textarea(attrs={"rows": 18}), max_length=20000)
@@ -70,12 +93,12 @@ class PartnerRequestForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         queryset = Partner.objects.filter(active=True).exclude(email="").order_by("code")
-        term = (self.data.get("search") or self.initial.get("search") or "").strip()
-        if term:
+        term = (self.data.get("search") or self.initial.get("search") or "").strip()[:200]
+        if term and "\x00" not in term:  # the field refuses NUL, and PostgreSQL cannot even compare it
             from django.db.models import Q
 
             chosen = self.data.getlist("partners") if hasattr(self.data, "getlist") else []
-            chosen = [pk for pk in chosen if str(pk).isdigit()]
+            chosen = parse_pks(chosen)
             queryset = queryset.filter(Q(name__icontains=term) | Q(code__icontains=term) | Q(pk__in=chosen))
         self.fields["partners"].queryset = queryset
         self.fields["partners"].label_from_instance = lambda p: f"{p.code.upper()} – {p.name} <{p.email}>"

@@ -1,29 +1,37 @@
 """PDF slips and the lending report slip, through WeasyPrint; barcodes are Code 128 SVG images.
 
 One page per request (A4, A5 or a 4×6" label); `bulk_print` makes one PDF of many requests, each
-with the slip its status calls for, and says which requests were skipped and why.
+with the slip its status calls for, and says which requests were skipped and why. From PARALLEL_FROM
+slips on, the second half is rendered in another process meanwhile (letters.pdfworkers) and the two
+PDFs are joined (letters.pdfjoin): the same pages in the same order, on two cores.
 """
 
 from __future__ import annotations
 
-import base64
-import io
+import logging
+import time
 from collections.abc import Callable, Iterable
-from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from . import catalog, rendering
+from . import catalog, pdfjoin, pdfworkers, rendering
+from .barcodes import barcode_img
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZES = {"A4": "A4", "A5": "A5", "label": "102mm 152mm"}
 FONTS = '"DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans", sans-serif'
 REPORT = "lending_report_slip"
+# Below this many slips a second process saves too little: measured, 20 slips take 0.45 s instead of
+# 0.7 s with a forked child, but 15% more CPU (fonts subset twice), and a forkserver child starts slower.
+PARALLEL_FROM = 30
 
+# Labels and values side by side as floats, a row starting below the taller of the row before:
+# WeasyPrint lays a grid's items out twice (to size the rows), a third of a slip's layout.
 CSS = """
 @page { size: %(size)s; margin: %(margin)s; }
 @page report { size: A4 landscape; margin: 12mm; }
@@ -36,49 +44,25 @@ h1 { font-size: 1.6em; margin: 0 0 .3em; }
 h2 { font-size: 1.15em; margin: .8em 0 .2em; border-bottom: 1px solid #000; }
 .big { font-size: 1.5em; font-weight: bold; }
 .muted { color: #444; font-size: .85em; }
-dl { display: grid; grid-template-columns: max-content auto; gap: .15em 1em; margin: .2em 0; }
-dt { font-weight: bold; }
-dd { margin: 0; }
+dl { margin: .2em 0; }
+dl::after { content: ""; display: block; clear: left; }
+dt { float: left; clear: left; width: 11em; font-weight: bold; margin-bottom: .15em; }
+dd { float: left; width: calc(100%% - 12em); margin: 0 0 .15em 1em; }
 table { width: 100%%; border-collapse: collapse; font-size: .85em; }
 th, td { border: 1px solid #777; padding: 2px 4px; text-align: left; vertical-align: top; }
 thead { display: table-header-group; }
 .barcode { margin: .4em 0; }
-.barcode img { height: %(barcode_height)s; }
+.code { display: inline-block; text-align: center; }
+.code img { display: block; height: %(barcode_height)s; }
+.code .human { display: block; font-size: .85em; }
 .address { white-space: pre-line; }
 """
 
 _SIZE_STYLE = {
-    "A4": {"margin": "15mm", "font": "11pt", "barcode_height": "24mm"},
-    "A5": {"margin": "10mm", "font": "9.5pt", "barcode_height": "18mm"},
-    "label": {"margin": "5mm", "font": "8pt", "barcode_height": "14mm"},
+    "A4": {"margin": "15mm", "font": "11pt", "barcode_height": "14.7mm"},  # bars 0.41 mm a module
+    "A5": {"margin": "10mm", "font": "9.5pt", "barcode_height": "11mm"},
+    "label": {"margin": "5mm", "font": "8pt", "barcode_height": "8.6mm"},
 }
-
-
-# --- barcodes ------------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=2048)
-def barcode_svg(value: str) -> str:
-    """Code 128 of `value` as an SVG document (python-barcode)."""
-    import barcode
-    from barcode.writer import SVGWriter
-
-    out = io.BytesIO()
-    options = {"module_width": 0.33, "module_height": 12.0, "quiet_zone": 4.0, "font_size": 8,
-               "text_distance": 4.0, "compress": False}
-    barcode.get("code128", value, writer=SVGWriter()).write(out, options=options)
-    return out.getvalue().decode("utf-8")
-
-
-def barcode_img(value: Any) -> SafeString:
-    """An <img> with the barcode inline (data: URI), or "" for no value."""
-    value = str(value or "").strip()
-    if not value:
-        return mark_safe("")  # noqa: S308 - constant
-    data = base64.b64encode(barcode_svg(value).encode("utf-8")).decode("ascii")
-    return mark_safe(  # noqa: S308 - base64 and escaped text only
-        f'<img src="data:image/svg+xml;base64,{data}" alt="{escape(value)}">'
-    )
 
 
 # --- which slip for which request ----------------------------------------------------------------
@@ -175,15 +159,66 @@ def _report_fragment(requests: list, language: str | None, cache: _SourceCache) 
     return out.subject, f'<section class="slip report" lang="{src.language}">{out.html}</section>'
 
 
-def _document(title: str, sections: Iterable[str], page_size: str) -> bytes:
-    from weasyprint import HTML
-
+def _html(title: str, sections: Iterable[str], page_size: str) -> str:
     if page_size not in PAGE_SIZES:
         raise ValueError(f"page_size must be one of {', '.join(PAGE_SIZES)}")
     css = CSS % {"size": PAGE_SIZES[page_size], "fonts": FONTS, **_SIZE_STYLE[page_size]}
-    html = (f'<!doctype html><html><head><meta charset="utf-8"><title>{escape(title)}</title>'
+    return (f'<!doctype html><html><head><meta charset="utf-8"><title>{escape(title)}</title>'
             f"<style>{css}</style></head><body>{''.join(sections)}</body></html>")
-    return HTML(string=html, base_url=str(rendering.DEFAULTS_DIR)).write_pdf()
+
+
+def _document(title: str, sections: Iterable[str], page_size: str) -> bytes:
+    return pdfworkers.write_pdf(_html(title, sections, page_size), str(rendering.DEFAULTS_DIR))
+
+
+def _slips(jobs: list[tuple[str, Any]], language: str | None, page_size: str, *,
+           strict: bool = False) -> tuple[bytes | None, dict[int, Exception]]:
+    """One PDF of the slips `jobs` [(code, request)] in order, and {index: error} of those not made
+    (`strict`: the first error is raised instead).
+
+    From PARALLEL_FROM slips on, the second half's HTML is made first and handed to a child process,
+    which renders it while this one makes and renders the first half; the two PDFs are joined.
+    """
+    cache = _SourceCache()
+    errors: dict[int, Exception] = {}
+
+    def fragments(indexes: range) -> list[tuple[str, str]]:
+        made = []
+        for i in indexes:
+            try:
+                made.append(_slip_fragment(*jobs[i], language, cache))
+            except Exception as exc:  # one bad template or record must not stop the others
+                if strict:
+                    raise
+                errors[i] = exc
+        return made
+
+    def document(*halves: list[tuple[str, str]]) -> str:
+        slips = [slip for half in halves for slip in half]
+        return _html(slips[0][0] if slips else _("Slips"), [html for _title, html in slips], page_size)
+
+    base_url = str(rendering.DEFAULTS_DIR)
+    split = len(jobs) // 2 if len(jobs) >= PARALLEL_FROM else len(jobs)
+    tail = fragments(range(split, len(jobs)))
+    part = pdfworkers.start(document(tail), base_url) if tail else None
+    try:
+        head = fragments(range(split))
+        if not head:
+            return (part.result() if part else None), errors
+        started = time.monotonic()
+        first = pdfworkers.write_pdf(document(head), base_url)
+    except BaseException:
+        if part is not None:
+            part.cancel()
+        raise
+    if part is None:
+        return first, errors
+    second = part.result(waited_for=time.monotonic() - started)
+    try:
+        return pdfjoin.join([first, second]), errors
+    except pdfjoin.CannotJoin:
+        logger.warning("could not join the two halves of a bulk print; rendering it in one piece", exc_info=True)
+        return pdfworkers.write_pdf(document(head, tail), base_url), errors
 
 
 def render_pdf(code: str, requests: Iterable[Any], *, language: str | None = None, page_size: str = "A4") -> bytes:
@@ -192,38 +227,37 @@ def render_pdf(code: str, requests: Iterable[Any], *, language: str | None = Non
     if spec.kind != catalog.SLIP:
         raise ValueError(f"{code!r} is not a slip")
     requests = list(requests)
-    cache = _SourceCache()
     if code == REPORT:
-        title, section = _report_fragment(requests, language, cache)
+        title, section = _report_fragment(requests, language, _SourceCache())
         return _document(title, [section], page_size)
     if not requests:
         raise ValueError("nothing to print")
-    parts = [_slip_fragment(code, req, language, cache) for req in requests]
-    return _document(parts[0][0], [html for _title, html in parts], page_size)
+    if page_size not in PAGE_SIZES:
+        raise ValueError(f"page_size must be one of {', '.join(PAGE_SIZES)}")
+    return _slips([(code, req) for req in requests], language, page_size, strict=True)[0]
 
 
 def bulk_print(code_for: Callable[[Any], str | None], requests: Iterable[Any], *, language: str | None = None,
                page_size: str = "A4") -> tuple[bytes | None, list[Any], list[tuple[Any, str]]]:
     """The task lists' "Print slips": each request gets the slip `code_for` names, or is skipped."""
+    if page_size not in PAGE_SIZES:
+        raise ValueError(f"page_size must be one of {', '.join(PAGE_SIZES)}")
+    requests = list(requests)
+    codes = [code_for(req) for req in requests]
+    jobs = [(code, req) for req, code in zip(requests, codes, strict=True) if code is not None]
+    pdf, errors = _slips(jobs, language, page_size) if jobs else (None, {})
     printed: list[Any] = []
     skipped: list[tuple[Any, str]] = []
-    sections: list[str] = []
-    title = ""
-    cache = _SourceCache()
-    for req in requests:
-        code = code_for(req)
+    job = 0
+    for req, code in zip(requests, codes, strict=True):
         if code is None:
             skipped.append((req, skip_reason(req)))
             continue
-        try:
-            subject, html = _slip_fragment(code, req, language, cache)
-        except Exception as exc:  # noqa: BLE001 - one bad template or record must not stop the others
-            skipped.append((req, _("the slip could not be made: %(error)s") % {"error": exc}))
-            continue
-        title = title or subject
-        sections.append(html)
-        printed.append(req)
-    pdf = _document(title or _("Slips"), sections, page_size) if sections else None
+        if job in errors:
+            skipped.append((req, _("the slip could not be made: %(error)s") % {"error": errors[job]}))
+        else:
+            printed.append(req)
+        job += 1
     return pdf, printed, skipped
 
 

@@ -16,6 +16,7 @@ from django.utils.html import linebreaks
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from illdesk.inputs import parse_pks
 from illdesk.requestviews import get_request_for_user, require_operator
 
 from . import catalog, outbox, pdf, rendering
@@ -226,7 +227,7 @@ def slip(request, side: str, pk: int, code: str):
 
 def _selected(request, side_obj) -> list:
     params = request.POST if request.method == "POST" else request.GET
-    ids = sorted({int(i) for i in params.getlist("ids") if i.isdigit()})[:MAX_PRINT]
+    ids = sorted(set(parse_pks(params.getlist("ids"))))[:MAX_PRINT]
     related = set(side_obj.detail_related) | ({"item"} if side_obj.name == "lending" else set())
     return list(side_obj.model.objects.filter(pk__in=ids).select_related(*related).order_by("pk"))
 

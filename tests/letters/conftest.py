@@ -4,6 +4,8 @@ in-process Celery, and helpers that read PDFs back with poppler and zbar."""
 from __future__ import annotations
 
 import datetime
+import html
+import re
 import shutil
 import socket
 import subprocess
@@ -15,9 +17,9 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from illdesk.celery import app as celery_app
 from lending.models import BibRecord, Item
 from letters import rendering
+from tests.celery_eager import tasks_in_process
 from tests.factories import make_borrowing, make_lending
 
 MISSING = "<<MISSING:%s>>"
@@ -26,11 +28,8 @@ MISSING = "<<MISSING:%s>>"
 @pytest.fixture(autouse=True)
 def eager_celery():
     """Deliver in-process even when REDIS_URL points at a broker (CI runs the suite both ways)."""
-    conf = celery_app.conf
-    saved = conf.task_always_eager, conf.task_eager_propagates
-    conf.task_always_eager, conf.task_eager_propagates = True, True
-    yield
-    conf.task_always_eager, conf.task_eager_propagates = saved
+    with tasks_in_process(propagate=True):
+        yield
 
 
 @pytest.fixture
@@ -167,4 +166,27 @@ def barcodes(data: bytes, tmp_path: Path, *, first: int = 1, last: int = 1) -> l
         result = subprocess.run([need("zbarimg"), "-q", "--raw", "-Sdisable", "-Scode128.enable", str(png)],
                                 capture_output=True, text=True)
         found.extend(line for line in result.stdout.splitlines() if line)
+    return found
+
+
+def pdf_pages(data: bytes, tmp_path: Path, name: str = "pages.pdf") -> list[str]:
+    """The text of each page (poppler), in order."""
+    return pdf_text(data, tmp_path, name).split("\f")[:-1]
+
+
+def pdf_outline(data: bytes, tmp_path: Path, name: str = "outline.pdf") -> list[tuple[int, str, str]]:
+    """The bookmarks (poppler's pdftohtml): (depth, title, page) in document order."""
+    need("pdftohtml")
+    path = tmp_path / name
+    path.write_bytes(data)
+    xml = subprocess.run([need("pdftohtml"), "-xml", "-stdout", "-i", "-q", str(path)], check=True,
+                         capture_output=True, text=True).stdout
+    found, depth = [], 0
+    for tag in re.finditer(r'<outline>|</outline>|<item page="(\d+)">([^<]*)</item>', xml):
+        if tag.group(0) == "<outline>":
+            depth += 1
+        elif tag.group(0) == "</outline>":
+            depth -= 1
+        else:
+            found.append((depth, html.unescape(tag.group(2)), tag.group(1)))
     return found

@@ -88,3 +88,16 @@ def test_lending_report_slip_has_one_row_per_request(library, email_partner, tmp
 def test_letters_are_not_slips(borrowing_request):
     with pytest.raises(ValueError):
         render_pdf("cancel_request", [borrowing_request])
+
+
+def test_a_wrapped_label_keeps_the_rows_after_it_beside_their_labels(library, email_partner, tmp_path):
+    """"Vuosikerta / numero / sivut" takes two lines in the label column: the next row starts below it."""
+    req = make_lending(library, "created", partner=email_partner, title="Suomen historia", volume="12", issue="3",
+                       pages="45-67", isbn="9789510000001")
+    for size in ("A4", "label"):
+        lines = pdf_text(render_pdf("incoming_slip", [req], language="fi", page_size=size), tmp_path).splitlines()
+        volume = next(i for i, line in enumerate(lines) if "Vuosikerta /" in line)
+        assert "12 / 3 / 45-67" in lines[volume], size
+        assert "numero / sivut" in lines[volume + 1] and "9789510000001" not in lines[volume + 1], size
+        assert any("Tunniste" in line and "9789510000001" in line for line in lines), size
+        assert any("Pyydetty muoto" in line for line in lines), size
