@@ -264,9 +264,9 @@ class Flow:
         return wait_status(lender or self.lender, expected, side="lending", **{"from": SYMBOLS["A"]},
                            borrower_id=self.pk)
 
-    def arrived(self) -> str:
+    def arrived(self, lender=None) -> str:
         """The lender's request, once located: the lender confirms first and locates after commit."""
-        return until(lambda: (s := status(self.lender, side="lending", **{"from": SYMBOLS["A"]},
+        return until(lambda: (s := status(lender or self.lender, side="lending", **{"from": SYMBOLS["A"]},
                                           borrower_id=self.pk))["status"] and s["locate_status"] != "not_run"
                      and s["status"], "the request to arrive and be located")
 
@@ -309,8 +309,7 @@ def test_a_reject_moves_to_the_second_lender_who_supplies(peers):
                    "A to send to C")
     assert any("Sorry" in n for n in second["notes"])
     c = peers["C"]
-    until(lambda: status(c, side="lending", **{"from": SYMBOLS["A"]}, borrower_id=flow.pk)["status"],
-          "the request to reach C")
+    flow.arrived(lender=c)
     flow.lend("will_supply", lender=c)
     flow.lend("ship", lender=c)
     flow.wait_a("shipped_physically")
