@@ -13,12 +13,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from partners.iso18626 import Iso18626Error, parse
+from partners.iso18626 import Iso18626Error
 from partners.iso18626.codec import _load_document
-from partners.iso18626.messages import NAMESPACE, MessageKind, RequestConfirmation, SupplyingAgencyMessage
-from partners.models import Partner
+from partners.iso18626.messages import NAMESPACE, MessageKind, RequestConfirmation
 from tests.factories import make_borrowing, make_lending
-from tests.partners.test_inbound_samples import EXPECTED, SAMPLES
+from tests.partners.test_inbound_samples import EXPECTED, SAMPLES, sample_parties, sample_partner
 
 from .iso_checks import CONFIRMATION_OF, check_answer, post, snapshot
 from .iso_messages import DATE, TEXT
@@ -56,20 +55,11 @@ def samples(library, full_profile):
         start = EXPECTED[name][0]
         body = (SAMPLES / name).read_bytes()
         symbol = "ISIL:ZZ-ILLDESK"
-        try:
-            msg = parse(body)
-        except Iso18626Error:
-            msg = None
-        if msg is not None and hasattr(msg, "header"):
-            header = msg.header
-            is_sam = isinstance(msg, SupplyingAgencyMessage)
-            sender, us = ((header.supplying_agency_id, header.requesting_agency_id) if is_sam
-                          else (header.requesting_agency_id, header.supplying_agency_id))
+        parties = sample_parties(body)
+        if parties:
+            _msg, is_sam, sender, us = parties
             symbol = f"{us.type}:{us.value}"
-            partner = Partner.objects.get_or_create(
-                agency_id_type=sender.type, agency_id_value=sender.value,
-                defaults={"code": sender.value[:40], "name": sender.value, "profile_type": "iso18626",
-                          "workflow_profile": full_profile})[0]
+            partner = sample_partner(sender, full_profile)
             if start:
                 root = etree.fromstring(body)
                 if is_sam:

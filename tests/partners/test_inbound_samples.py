@@ -54,7 +54,23 @@ def _set(root, name: str, text: str) -> None:
         el.text = text
 
 
-def _partner(agency, full_profile) -> Partner:
+def sample_parties(body: bytes):
+    """(message, is a supplying-agency message, sender's agency id, our agency id), or None for a sample
+    that does not parse into a message with a header."""
+    try:
+        msg = parse(body)
+    except Iso18626Error:
+        return None
+    if not hasattr(msg, "header"):
+        return None
+    header = msg.header
+    is_sam = isinstance(msg, SupplyingAgencyMessage)
+    sender, us = ((header.supplying_agency_id, header.requesting_agency_id) if is_sam
+                  else (header.requesting_agency_id, header.supplying_agency_id))
+    return msg, is_sam, sender, us
+
+
+def sample_partner(agency, full_profile) -> Partner:
     return Partner.objects.get_or_create(
         agency_id_type=agency.type, agency_id_value=agency.value,
         defaults={"code": agency.value[:40], "name": agency.value, "profile_type": "iso18626",
@@ -67,17 +83,13 @@ def test_each_sample(name, settings, library, full_profile, fake_create_incoming
     start, answer, expected = EXPECTED[name]
     body = (SAMPLES / name).read_bytes()
     req = None
-    try:
-        msg = parse(body)
-    except Iso18626Error:
-        msg = None
-    if msg is not None and hasattr(msg, "header"):
+    parties = sample_parties(body)
+    msg = parties[0] if parties else None
+    if parties:
+        _, is_sam, sender, us = parties
         header = msg.header
-        is_sam = isinstance(msg, SupplyingAgencyMessage)
-        sender, us = ((header.supplying_agency_id, header.requesting_agency_id) if is_sam
-                      else (header.requesting_agency_id, header.supplying_agency_id))
         settings.ILLDESK_ISO_SYMBOL = f"{us.type}:{us.value}"
-        partner = _partner(sender, full_profile)
+        partner = sample_partner(sender, full_profile)
         if start and is_sam:
             req = make_borrowing(library, start, partner=partner)
             root = etree.fromstring(body)
@@ -105,7 +117,7 @@ def test_each_sample(name, settings, library, full_profile, fake_create_incoming
 def test_the_reshare_notification_template_once_filled_in_is_a_general_message(settings, library, full_profile):
     text = (SAMPLES / "22-modrs-sam-notification-unfilled-template.xml").read_text()
     settings.ILLDESK_ISO_SYMBOL = "ISIL:REQUESTER"
-    partner = _partner(type("A", (), {"type": "ISIL", "value": "SUPPLIER"}), full_profile)
+    partner = sample_partner(type("A", (), {"type": "ISIL", "value": "SUPPLIER"}), full_profile)
     req = make_borrowing(library, "sent", partner=partner)
     text = (text.replace("supplierSymbol_holder", "SUPPLIER").replace("requesterSymbol_holder", "REQUESTER")
             .replace("timestamp_holder", "2025-09-16T10:00:00Z").replace("requestId_holder", str(req.pk)))
