@@ -77,16 +77,25 @@ def _unique(qs, code: str):
     return found[0] if found else None
 
 
+def _find(qs, code: str, fields: tuple[str, ...], not_found: str):
+    """The request whose id is the code, else the one request whose first matching field holds it."""
+    pk = parse_pk(code)
+    found = qs.filter(pk=pk).first() if pk is not None else None
+    for name in fields:
+        if found is not None:
+            break
+        found = _unique(qs.filter(**{name: code}), code)
+    if found is None:
+        raise ScanError(not_found)
+    return found
+
+
 def find_borrowing(code: str):
     from borrowing.models import BorrowingRequest
 
     qs = BorrowingRequest.objects.select_related("owner", "partner__workflow_profile")
-    pk = parse_pk(code)
-    found = qs.filter(pk=pk).first() if pk is not None else None
-    found = found or _unique(qs.filter(temp_barcode=code), code) or _unique(qs.filter(external_id=code), code)
-    if found is None:
-        raise ScanError(_("No borrowing request matches “%(code)s”.") % {"code": code})
-    return found
+    return _find(qs, code, ("temp_barcode", "external_id"),
+                 _("No borrowing request matches “%(code)s”.") % {"code": code})
 
 
 def find_item(code: str):
@@ -99,12 +108,8 @@ def find_lending(code: str):
     from lending.models import LendingRequest
 
     qs = LendingRequest.objects.select_related("owner", "partner__workflow_profile", "item")
-    pk = parse_pk(code)
-    found = qs.filter(pk=pk).first() if pk is not None else None
-    found = found or _unique(qs.filter(external_id=code), code) or _unique(qs.filter(borrower_request_id=code), code)
-    if found is None:
-        raise ScanError(_("No lending request matches “%(code)s”.") % {"code": code})
-    return found
+    return _find(qs, code, ("external_id", "borrower_request_id"),
+                 _("No lending request matches “%(code)s”.") % {"code": code})
 
 
 # --- the lending actions (lending.actions when present; the bare transition otherwise) --------------------
