@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
@@ -111,6 +111,25 @@ def _display(obj, name: str) -> str:
     return "" if value is None else str(value)
 
 
+def refusal_for(model, exc: IntegrityError) -> str | None:
+    """The user's message for a save the database refused, when the model names the constraint it broke."""
+    text = str(exc)
+    for names, message in getattr(model, "integrity_refusals", {}).items():
+        if any(name in text for name in names):
+            return str(message)
+    return None
+
+
+def _save(obj, fields: list[str]) -> None:
+    try:
+        obj.save(update_fields=fields)
+    except IntegrityError as exc:
+        message = refusal_for(type(obj), exc)
+        if message is None:
+            raise
+        raise ActionRefused(message) from exc
+
+
 def lock(obj):
     """Re-read the row with a lock (PostgreSQL) so concurrent actions serialise on it."""
     return type(obj).objects.select_for_update().get(pk=obj.pk)
@@ -162,7 +181,7 @@ def run_transition(obj, name: str, *, by, message: str = "", tracked: Iterable[s
         after = _row(current)
         try:
             # only what changed: a full save would rewrite every column of a wide row
-            current.save(update_fields=[f for f, value in after.items() if value != unchanged[f]] + ["updated_at"])
+            _save(current, [f for f, value in after.items() if value != unchanged[f]] + ["updated_at"])
         except ConcurrentTransition as exc:
             raise ActionRefused(_("Someone else changed this request a moment ago. Reload and try again.")) from exc
         events = []
@@ -205,7 +224,7 @@ def update_fields(obj, *, by, changes: dict[str, Any], message: str = ""):
                 record(current, by=by, kind=HistoryEvent.Kind.FIELD, field=_field_label(model, field), old=old,
                        new=new, message=message)
         current.updated_at = timezone.now()
-        current.save(update_fields=[*changes, "updated_at"])
+        _save(current, [*changes, "updated_at"])
     return current
 
 

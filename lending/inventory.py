@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q, QuerySet, prefetch_related_objects
 
 from .models import BibRecord, Item
+from .statuses import HOLDS_NO_ITEM
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _ISBN_CHARS = re.compile(r"[^0-9Xx]")
@@ -202,15 +203,12 @@ def item_busy_reason(item: Item, req) -> str:
     from django.utils.translation import gettext as _
 
     from .models import LendingRequest
-    from .statuses import FINAL, Status
-
-    let_go = [*FINAL, Status.REJECTED, Status.CANCELLED, Status.EXPIRED]
 
     if item.state == Item.State.ON_LOAN:
         return _("Item %(barcode)s is on loan.") % {"barcode": item.barcode}
     if item.state == Item.State.MISSING:
         return _("Item %(barcode)s is missing.") % {"barcode": item.barcode}
-    other = (LendingRequest.objects.filter(item=item).exclude(pk=req.pk).exclude(status__in=let_go)
+    other = (LendingRequest.objects.filter(item=item).exclude(pk=req.pk).exclude(status__in=HOLDS_NO_ITEM)
              .filter(removed_at__isnull=True).values_list("pk", flat=True).first())
     if other is not None:
         return _("Item %(barcode)s is in process for lending request %(pk)s.") % {"barcode": item.barcode,

@@ -9,7 +9,7 @@ from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transi
 from illdesk.models import AbstractRequest, Format, ResourceSharingLibrary
 from illdesk.roles import can_reactivate, is_operator
 
-from .statuses import ACTIVE_NOT_FINAL, BEFORE_SHIP, ON_LOAN, REACTIVATABLE, Status
+from .statuses import ACTIVE_NOT_FINAL, BEFORE_SHIP, HOLDS_NO_ITEM, ON_LOAN, REACTIVATABLE, Status
 
 S = Status
 
@@ -131,6 +131,13 @@ class LendingRequest(ConcurrentTransitionMixin, AbstractRequest):
     conditional_reason = models.CharField(_("condition"), max_length=200, blank=True)
     reject_reason = models.CharField(_("reject reason"), max_length=60, blank=True)
 
+    #: What a save that breaks one of the constraints below tells the user (run_transition, update_fields):
+    #: PostgreSQL names the constraint, SQLite the column.
+    integrity_refusals = {
+        ("lending_item_held_once", "lending_lendingrequest.item_id"):
+            _("This item is already in process for another lending request: choose another copy."),
+    }
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("lending request")
@@ -139,6 +146,13 @@ class LendingRequest(ConcurrentTransitionMixin, AbstractRequest):
             ("manage_lending_assignments", "Can assign lending requests to anyone"),
             ("reactivate_lendingrequest", "Can reactivate lending requests"),
             ("view_lending_operator", "Can see the operator column in lending history"),
+        ]
+        constraints = [
+            # An item serves one lending request at a time: the database, not a check before the save,
+            # keeps two operators (or an operator and a job) from claiming one copy for two requests.
+            models.UniqueConstraint(fields=["item"], condition=~models.Q(status__in=sorted(HOLDS_NO_ITEM))
+                                    & models.Q(item__isnull=False, removed_at__isnull=True),
+                                    name="lending_item_held_once"),
         ]
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="lend_created"),

@@ -45,5 +45,8 @@ BEFORE_SHIP = [S.CREATED, S.BEING_PROCESSED, S.WILL_SUPPLY, S.LOCATE_FAILED, S.P
 # The item is out with the borrowing library.
 ON_LOAN = [S.SHIPPED_PHYSICALLY, S.RECEIVED_BY_PARTNER, S.OVERDUE, S.RECALLED, S.BORROWER_RECALL,
            S.RENEW_REQUESTED, S.STAFF_RENEWAL, S.RENEWAL_RESPONSE, S.PATRON_RENEWAL]
+# A request in one of these no longer holds its item; every other request holds the item it names, and an item
+# is held by one request at a time (LendingRequest.Meta, constraint lending_item_held_once).
+HOLDS_NO_ITEM = frozenset({*FINAL, S.REJECTED, S.CANCELLED, S.EXPIRED})
 REACTIVATABLE = [S.COMPLETED, S.SHIPPED_DIGITALLY, S.REJECTED, S.CANCELLED, S.EXPIRED]
 ACTIVE_NOT_FINAL = [s for s in Status if s not in FINAL]

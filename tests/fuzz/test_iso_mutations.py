@@ -1,4 +1,4 @@
-"""The real messages of other implementations (shared/iso18626/samples), damaged: elements dropped,
+"""The real messages of other implementations (tests/partners/samples), damaged: elements dropped,
 repeated, reordered, renamed or moved to another namespace, text replaced, bytes cut or inserted.
 Each goes to POST /iso18626 with the partner and request it refers to set up; the answer is always a
 valid confirmation of the type the damaged message still allows, and a refusal changes nothing."""

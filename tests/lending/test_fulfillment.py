@@ -1,9 +1,11 @@
 """Manage fulfillment options (seed 002): the located resource and its items; placing a ship-physically
 or ship-digitally request with the seed's fields; alerts for each; cancelling."""
 
+import pytest
 from django.urls import reverse
 
 from illdesk.models import Alert
+from illdesk.workflow import ActionRefused, run_transition, update_fields
 from lending import actions
 from lending.models import FulfillmentRequest
 from tests.factories import make_lending
@@ -112,3 +114,29 @@ def test_not_offered_once_shipped_or_without_a_located_record(client, operator, 
     refused = client.post(reverse("lending:dialog", args=[unlocated.pk, "fulfillment"]),
                           {"kind": "ship_digitally", "ship_digitally-kind": "ship_digitally"})
     assert refused.status_code == 409 and "Locate the resource first" in refused.content.decode()
+
+
+def test_the_database_keeps_an_item_to_one_active_request(operator, kuhn, iso_partner):
+    """Past every check (two operators at once, a job, a direct change): the constraint refuses the second
+    claim with a sentence, and the first request keeps its copy."""
+    first, second = _located(iso_partner, kuhn), _located(iso_partner, kuhn)
+    copy = item("39001000001")
+    actions.place_fulfillment_request(first, kind="ship_physically", by=operator, item=copy)
+    with pytest.raises(ActionRefused, match="already in process for another lending request"):
+        update_fields(second, by=operator, changes={"item": copy})
+    with pytest.raises(ActionRefused, match="already in process for another lending request"):
+        run_transition(second, "ship_physically", by=operator, item=copy)
+    assert fresh(second).item_id is None and fresh(second).status == "created"
+    assert fresh(first).item_id == copy.pk
+
+
+def test_a_request_that_let_its_item_go_frees_it_for_another(operator, kuhn, iso_partner):
+    first, second = _located(iso_partner, kuhn), _located(iso_partner, kuhn)
+    copy = item("39001000001")
+    actions.place_fulfillment_request(first, kind="ship_physically", by=operator, item=copy)
+    actions.reject(first, by=operator, reason="NonCirculating")
+    actions.place_fulfillment_request(second, kind="ship_physically", by=operator, item=item("39001000001"))
+    assert fresh(second).item_id == copy.pk
+    # Reactivating the first would make two holders: refused, not a database error.
+    with pytest.raises(ActionRefused, match="already in process for another lending request"):
+        run_transition(fresh(first), "reactivate", by=None)

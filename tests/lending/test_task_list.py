@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from illdesk.models import Tag
 from lending import actions
+from lending.models import Item
 from tests.factories import make_lending
 
 URL = reverse("lending:list")
@@ -79,11 +80,16 @@ def test_every_offered_action_opens(client, manager, library, email_partner, kuh
             actions.release_edit_lock(req, manager)
 
 
+def _copy(record, library, i):
+    """A copy of its own for row i: an item serves one active request at a time."""
+    return Item.objects.create(record=record, barcode=f"39009{i:06d}", library=library)
+
+
 def _lending_rows(n, start, library, partners, operator, operator2, kuhn):
     for i in range(start, start + n):
         req = make_lending(library, STATUSES[i % len(STATUSES)], partners[i % 2], title=f"Request {i}",
                            assignee=operator if i % 3 else None, locate_status="located" if i % 2 else "not_run",
-                           record=kuhn if i % 2 else None, item=kuhn.items.first() if i % 4 == 3 else None,
+                           record=kuhn if i % 2 else None, item=_copy(kuhn, library, i) if i % 4 == 3 else None,
                            has_alerts=i % 5 == 0, borrower_request_id=f"B{i}")
         if i % 4 == 1:  # another operator is editing it: its row offers nothing, and says so without a query
             actions.acquire_edit_lock(req, operator2)

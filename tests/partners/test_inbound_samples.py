@@ -1,4 +1,4 @@
-"""Every real message in shared/iso18626/samples, posted to /iso18626 with the peers and requests it
+"""Every real message in tests/partners/samples (see its README for where each came from), posted to /iso18626 with the peers and requests it
 refers to set up: each is applied, or refused with the right errorType, and always logged."""
 
 from pathlib import Path
@@ -16,7 +16,7 @@ from tests.factories import make_borrowing, make_lending
 
 from .iso_helpers import error_of, post, status_of
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "iso18626" / "samples"
+SAMPLES = Path(__file__).resolve().parent / "samples"  # provenance: samples/README.md
 
 # sample -> (borrowing/lending status the request starts in, "OK" + status afterwards, or "ERROR" + errorType)
 EXPECTED = {

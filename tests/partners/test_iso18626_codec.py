@@ -70,11 +70,8 @@ from partners.iso18626.messages import (
     SupplyingAgencyMessageConfirmation,
 )
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "iso18626" / "samples"
-needs_samples = pytest.mark.skipif(
-    not SAMPLES.is_dir(), reason=f"ISO 18626 sample messages not found at {SAMPLES}"
-)
-SAMPLE_NAMES = sorted(p.name for p in SAMPLES.glob("*.xml")) if SAMPLES.is_dir() else []
+SAMPLES = Path(__file__).resolve().parent / "samples"  # provenance: samples/README.md
+SAMPLE_NAMES = sorted(p.name for p in SAMPLES.glob("*.xml"))
 NS = "http://illtransactions.org/2013/iso18626"
 T0 = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
 
@@ -338,12 +335,10 @@ EXPECTED: dict[str, tuple[type, Callable] | tuple[ErrorType, str]] = {
 }
 
 
-@needs_samples
 def test_it_has_an_expectation_for_every_sample() -> None:
     assert sorted(EXPECTED) == SAMPLE_NAMES
 
 
-@needs_samples
 @pytest.mark.parametrize("name", SAMPLE_NAMES)
 def test_it_reads_each_real_sample(name: str) -> None:
     expected, check = EXPECTED[name]
@@ -358,7 +353,6 @@ def test_it_reads_each_real_sample(name: str) -> None:
         check(message)
 
 
-@needs_samples
 def test_it_attaches_header_and_reason_to_the_invalid_status_error() -> None:
     error = parse_error(sample("20-crosslink-INVALID-sam-unknown-status.xml"))
     assert (
@@ -375,7 +369,6 @@ def test_it_attaches_header_and_reason_to_the_invalid_status_error() -> None:
     assert validate(serialize(confirmation)) == []
 
 
-@needs_samples
 def test_it_reads_the_reshare_template_once_filled_in() -> None:
     data = sample("22-modrs-sam-notification-unfilled-template.xml").replace(
         b"timestamp_holder", b"2025-09-16T10:00:00.123+02:00"
@@ -393,7 +386,6 @@ def test_it_reads_the_reshare_template_once_filled_in() -> None:
     assert parse(out).status_info.last_change == m.header.timestamp
 
 
-@needs_samples
 @pytest.mark.parametrize("name", [n for n in SAMPLE_NAMES if not isinstance(EXPECTED[n][0], ErrorType)])
 def test_it_reserializes_each_sample_to_valid_equal_xml(name: str) -> None:
     message = parse(sample(name))
@@ -402,7 +394,6 @@ def test_it_reserializes_each_sample_to_valid_equal_xml(name: str) -> None:
     assert parse(out) == message
 
 
-@needs_samples
 @pytest.mark.parametrize("name", SAMPLE_NAMES)
 def test_it_validates_samples_like_the_sources_table_says(name: str) -> None:
     problems = validate(sample(name))
@@ -1055,7 +1046,6 @@ def test_fuzz_text_values_survive_serialize_and_parse(text: str) -> None:
     assert back.note == (cleaned or None)
 
 
-@needs_samples
 def test_the_error_survives_pickling() -> None:
     error = parse_error(sample("20-crosslink-INVALID-sam-unknown-status.xml"))
     copy = pickle.loads(pickle.dumps(error))

@@ -2,9 +2,14 @@
 
 Everything is keyed on codes, usernames and external ids (DEMO-B-0001, DEMO-L-0001 …): a second run
 creates nothing and changes nothing. Each request is generated from its own seeded random stream, so
-the plan for DEMO-B-0042 is the same whatever else exists. Requests start in `created` and reach their
-status through the state machine (`run_transition`, by=None: the system), so every status change has
-its history row; every WALK_EVERY-th request walks a plausible path of real transitions first.
+the plan for DEMO-B-0042 is the same whatever else exists. Every request gets the "Created" history row
+a real one gets, then walks a plausible path of real transitions to its status (`run_transition`,
+by=None: the system), so its history shows each step that status implies.
+
+Two journeys of the README must work in the demo at once, without undoing anything first:
+- each item is held by at most one active lending request (the invariant shipping enforces, and a
+  database constraint), so every physical lending request that is ready to ship can be shipped;
+- the `patron` login stays well below its category's request limit, so the OPAC form can be sent.
 """
 
 import random
@@ -22,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from borrowing.models import BorrowingRequest, RotaEntry
+from borrowing.statuses import FINAL as B_FINAL
 from borrowing.statuses import Status as BS
 from illdesk import demo_data as D
 from illdesk import roles
@@ -39,12 +45,16 @@ from illdesk.models import (
     Tag,
 )
 from illdesk.workflow import ActionRefused, run_transition
-from lending.models import BibRecord, Item, LendingRequest
+from illdesk.workflow import record as record_event
+from lending.actions.fulfil import place_fulfillment_request
+from lending.models import BibRecord, FulfillmentRequest, Item, LendingRequest
+from lending.statuses import HOLDS_NO_ITEM as L_HOLDS_NO_ITEM
 from lending.statuses import Status as LS
 from partners.models import Partner, RotaAssignmentRule, RotaTemplate, RotaTemplateMember, WorkflowProfile
 
 MESSAGE = "Demo data"
-WALK_EVERY = 3
+#: Open requests of the `patron` login at most (its category allows 10): room for several new ones.
+DEMO_PATRON_OPEN = 4
 DIGITAL, PHYSICAL, NON_RET = Format.DIGITAL, Format.PHYSICAL, Format.PHYSICAL_NON_RETURNABLE
 
 # Formats a status implies (a digital copy is never "loaned to patron").
@@ -101,6 +111,8 @@ class World:
     partners: list
     operators: list
     records: list = field(default_factory=list)
+    demo_patron: Patron | None = None
+    demo_patron_open: int = 0
     fallbacks: int = 0
     detours: list = field(default_factory=list)
 
@@ -129,6 +141,15 @@ class World:
         if rng.random() < 0.25:
             return None
         return rng.choices(self.operators, weights=[35, 20, 20, 25])[0]
+
+    def requester(self, rng, status: str):
+        """A patron for a borrowing request; the `patron` login only while it has room to spare."""
+        patron = rng.choice(self.patrons)
+        if patron == self.demo_patron and status not in B_FINAL:
+            if self.demo_patron_open >= DEMO_PATRON_OPEN:
+                return rng.choice([p for p in self.patrons if p != self.demo_patron])
+            self.demo_patron_open += 1
+        return patron
 
     def partner(self, rng, test=lambda p: True):
         candidates = [p for p in self.partners if p.active and test(p)]
@@ -227,7 +248,7 @@ def seed_configuration(users) -> World:
     categories = {code: PatronCategory.objects.get_or_create(code=code, defaults={
         "name": name, "may_request": may, "request_limit": limit})[0]
         for code, name, may, limit in D.CATEGORIES}
-    patrons = []
+    patrons, demo_patron = [], None
     for n, (first, last, language, category) in enumerate(D.PATRONS, start=1):
         link = n == 1 and not Patron.objects.filter(user=users["patron"]).exists()
         patron, _ = Patron.objects.get_or_create(card_number=f"DEMO-P{n:04d}", defaults={
@@ -237,6 +258,8 @@ def seed_configuration(users) -> World:
             "user": users["patron"] if link else None})
         if patron.category.may_request:
             patrons.append(patron)
+        if patron.user_id == users["patron"].pk:
+            demo_patron = patron
     tags = [Tag.objects.get_or_create(name=name)[0] for name in D.TAGS]
     profiles = {code: WorkflowProfile.objects.get_or_create(code=code, defaults={"name": name, **steps})[0]
                 for code, (name, steps) in D.PROFILES.items()}
@@ -262,7 +285,9 @@ def seed_configuration(users) -> World:
     world = World(
         now=timezone.now(), libraries=libraries, pickups=pickups, levels=levels, patrons=patrons, tags=tags,
         partners=list(Partner.objects.filter(code__in=partners).select_related("workflow_profile").order_by("code")),
-        operators=[users[u] for u in ("operator", "operator2", "operator3", "manager")])
+        operators=[users[u] for u in ("operator", "operator2", "operator3", "manager")], demo_patron=demo_patron)
+    if demo_patron is not None:  # a second run adds to what the first one left
+        world.demo_patron_open = BorrowingRequest.objects.filter(requester=demo_patron, is_active=True).count()
     world.records = seed_inventory(libraries)
     return world
 
@@ -327,8 +352,8 @@ def _one_borrowing(world, rng, i, external_id, status):
     created = world.created_at(rng, D.MIN_AGE_BORROWING.get(status, 0))
     updated = world.updated_at(rng, created)
     owner_code = "MAIN" if rng.random() < 0.65 else "SCI"
-    requester = rng.choice(world.patrons)
     unauthenticated = status in (BS.CREATED, BS.PENDING_APPROVAL) and rng.random() < 0.12
+    requester = None if unauthenticated else world.requester(rng, status)
     peer = bool(partner and partner.is_peer)
     extras = D.request_extras(rng, world.tags, created, updated, after_send=after_send, peer=peer)
     day0 = timezone.localdate(created)
@@ -347,8 +372,7 @@ def _one_borrowing(world, rng, i, external_id, status):
     obj = BorrowingRequest.objects.create(
         external_id=external_id, owner=world.libraries[owner_code], partner=partner,
         assignee=world.assignee(rng),
-        requester=None if unauthenticated else requester,
-        patron_category=None if unauthenticated else requester.category,
+        requester=requester, patron_category=requester.category if requester else None,
         unauthenticated_name="Kalle Vieras" if unauthenticated else "",
         unauthenticated_email="kalle.vieras@mail.example" if unauthenticated else "",
         pickup_location=rng.choices(world.pickups[owner_code], weights=[60, 20, 20])[0],
@@ -365,15 +389,18 @@ def _one_borrowing(world, rng, i, external_id, status):
         shipping_cost=Decimal(rng.choice(["4.90", "7.50", "12.00"])) if received and fmt != DIGITAL
         and rng.random() < 0.3 else None,
         request_note=rng.choice(["", "", "", "Any edition is fine.", "Tarvitsen vain luvun 3."]),
+        status=BS.PENDING_APPROVAL if status == BS.PENDING_APPROVAL else BS.CREATED,
         **extras["flags"], **cite)
+    record_event(obj, by=None, kind=HistoryEvent.Kind.ACTION, field="Created", new=obj.get_status_display(),
+           message=f"{MESSAGE}: requested in the OPAC without logging in" if unauthenticated
+           else f"{MESSAGE}: requested for the patron")
     if partner is not None:
         _rota(world, rng, obj, partner, status, created)
     ctx = {"due": due or world.today + timedelta(days=21)}
-    walked = i % WALK_EVERY == 0
-    steps = D.BORROWING_PATHS.get(status, []) if walked else []
-    if walked and status == BS.COMPLETED and fmt == NON_RET:
+    steps = D.BORROWING_PATHS.get(status, [])
+    if status == BS.COMPLETED and fmt == NON_RET:
         steps = D.BORROWING_COMPLETED_NON_RETURNABLE
-    if status != BS.CREATED:
+    if obj.status != status:
         obj = world.advance(obj, steps, status, ctx)
     shipped = received or status in (BS.SHIPPED_PHYSICALLY, BS.SHIPPED_DIGITALLY)
     obj._demo = (created, updated, extras, shipped)
@@ -404,7 +431,9 @@ def _rota(world, rng, obj, partner, status, created) -> None:
 
 
 def seed_lending(world: World, total: int) -> int:
-    taken: set[int] = set()  # items out on loan, so two open loans rarely share one
+    # Items held by an active request: each serves one request at a time (lending_item_held_once).
+    taken = set(LendingRequest.objects.exclude(status__in=L_HOLDS_NO_ITEM)
+                .filter(item__isnull=False, removed_at__isnull=True).values_list("item_id", flat=True))
 
     def build(*args):
         return _one_lending(*args, taken=taken)
@@ -420,7 +449,6 @@ def seed_lending(world: World, total: int) -> int:
 
 
 def _one_lending(world, rng, i, external_id, status, *, taken):
-    walked = i % WALK_EVERY == 0
     if status in L_ON_LOAN:
         fmt = PHYSICAL
     elif status == LS.SHIPPED_DIGITALLY:
@@ -438,10 +466,8 @@ def _one_lending(world, rng, i, external_id, status, *, taken):
         record = rng.choice(books if fmt == PHYSICAL else world.records)
         cite = D.lending_citation(rng, record)
         if fmt == PHYSICAL and status not in L_UNLOCATED:
-            items = list(record.items.all())
-            free = [it for it in items if it.pk not in taken]
-            item = rng.choice(free or items) if items else None
-            if item is not None and status in L_ON_LOAN:
+            item = _free_copy(record, taken)
+            if status not in L_HOLDS_NO_ITEM:
                 taken.add(item.pk)
     else:
         cite = D.citation(rng)
@@ -464,15 +490,6 @@ def _one_lending(world, rng, i, external_id, status, *, taken):
               for _ in range(1 if rng.random() < 0.1 else 0)]
     worked = status not in (LS.CREATED, LS.LOCATE_FAILED, LS.PENDING_AUTO_REJECT)
     shipped = status in L_ON_LOAN or status == LS.SHIPPED_DIGITALLY or (status == LS.COMPLETED and located)
-    fields = {}
-    if not walked:  # walked requests get these from their transitions
-        fields = {
-            "locate_status": LendingRequest.LocateStatus.LOCATED if located else (
-                rng.choice(["not_located", "several"]) if status in L_NOT_FOUND else "not_run"),
-            "record": record, "item": item, "supplied_format": fmt if shipped else "",
-            "conditional_reason": "Reading room use only" if status == LS.CONDITIONAL else "",
-            "reject_reason": rng.choice(D.REJECT_REASONS) if status == LS.REJECTED else "",
-            "reply_by": world.today + timedelta(days=rng.randint(1, 7)) if status == LS.CONDITIONAL else None}
     obj = LendingRequest.objects.create(
         external_id=external_id, partner=partner, assignee=world.assignee(rng),
         owner=item.library if item else world.libraries["MAIN" if rng.random() < 0.6 else "SCI"],
@@ -482,17 +499,40 @@ def _one_lending(world, rng, i, external_id, status, *, taken):
         created_at=created, due_date=due,
         last_interest_date=day0 + timedelta(days=rng.randint(14, 90)) if rng.random() < 0.4 else None,
         printed=worked and rng.random() < 0.4, reported=worked and rng.random() < 0.2,
-        has_alerts=any(active for _t, active, _at in alerts), **extras["flags"], **fields, **cite)
+        has_alerts=any(active for _t, active, _at in alerts), **extras["flags"], **cite)
+    record_event(obj, by=None, kind=HistoryEvent.Kind.ACTION, field="Created", new=obj.get_status_display(),
+                 message=f"{MESSAGE}: received from {partner.name}")
     extras["alerts"] = alerts
     ctx = {"record": record, "item": item, "due": due or world.today + timedelta(days=14),
            "reply_by": world.today + timedelta(days=rng.randint(1, 7))}
-    steps = D.LENDING_PATHS.get(status, []) if walked else []
-    if walked and status == LS.COMPLETED and fmt == DIGITAL:
+    steps = D.LENDING_PATHS.get(status, [])
+    if status == LS.COMPLETED and fmt == DIGITAL:
         steps = D.LENDING_COMPLETED_DIGITAL
     if status != LS.CREATED:
         obj = world.advance(obj, steps, status, ctx)
+    elif located:  # a new request from a partner is located on arrival
+        obj = run_transition(obj, "locate", by=None, message=MESSAGE, outcome="located", record=record)
+    if status == LS.BEING_PROCESSED and item is not None:
+        # Ready to ship: the copy is moved to the resource-sharing desk for this request.
+        place_fulfillment_request(obj, kind=FulfillmentRequest.Kind.SHIP_PHYSICALLY, by=None, item=item)
+        obj.refresh_from_db()
     obj._demo = (created, updated, extras, shipped)
     return obj
+
+
+def _free_copy(record: BibRecord, taken: set[int]) -> Item:
+    """A copy of `record` no active request holds; a further copy when every one is taken (a library
+    that lends a title often owns several)."""
+    items = list(record.items.all())
+    free = [it for it in items if it.pk not in taken]
+    if free:
+        return free[0]
+    number = int(record.record_id.rsplit("-", 1)[1])
+    first = items[0]
+    item = Item.objects.create(record=record, barcode=f"3900200{number * 100 + len(items):07d}",
+                               library=first.library, location="Stacks", call_number=first.call_number)
+    record.items.add(item)  # keeps the prefetched list in step
+    return item
 
 
 # --- dates, history times, notes, messages, tags ---------------------------------------------------
