@@ -68,13 +68,15 @@ $(VENV)/.installed: pyproject.toml
 	  $(PYTHON) -m venv $(VENV) || { echo "venv: '$(PYTHON) -m venv' failed (on Debian: apt-get install python3-venv)" >&2; exit 1; }; \
 	fi
 	@echo "venv: installing dependencies from pyproject.toml"
-	$(VENV)/bin/pip install $(PIP_FLAGS) -e '.[test]'
+	@# A machine-wide pip config may name package folders that do not exist; pip warns once per package.
+	@$(VENV)/bin/pip install $(PIP_FLAGS) -e '.[test]' 2>&1 | { grep -v "^WARNING: Location 'file:.*' is ignored" || true; }
 	@touch $@
 
 run: export DJANGO_DEBUG ?= 1
 run: sysdeps venv
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
+	@echo "run: migrating the database and loading the demo data"
+	@$(PY) manage.py migrate --noinput --verbosity 0
+	@$(PY) manage.py seed_demo
 	@if [ -d locale ]; then \
 	  if command -v msgfmt >/dev/null 2>&1; then $(PY) manage.py compilemessages --verbosity 0; \
 	  else echo "run: gettext is not installed; translations are not compiled"; fi; \
@@ -83,7 +85,7 @@ run: sysdeps venv
 	@echo "  illdesk is at http://$(HOST):$(PORT)/"
 	@echo "  Demo logins (user/password): operator/operator  manager/manager  admin/admin  patron/patron"
 	@echo
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@$(PY) manage.py runserver $(HOST):$(PORT)
 
 # pytest's exit status 5 means "no tests were collected": a failure, never a silent pass.
 test: sysdeps venv

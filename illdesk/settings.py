@@ -176,9 +176,12 @@ ILLDESK_LOGIN_LOCKOUT_SECONDS = env_int("ILLDESK_LOGIN_LOCKOUT_SECONDS", 15 * 60
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"one_line_client_errors": {"()": "illdesk.logfilters.OneLineClientErrors"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("ILLDESK_LOG_LEVEL", "WARNING")},
-    "loggers": {"illdesk": {"level": env_str("ILLDESK_LOG_LEVEL", "INFO")}},
+    "loggers": {"illdesk": {"level": env_str("ILLDESK_LOG_LEVEL", "INFO")},
+                # on the logger, so both Django's debug console and ours get the one line
+                "django.request": {"filters": ["one_line_client_errors"]}},
 }
 
 # illdesk itself
