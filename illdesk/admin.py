@@ -6,7 +6,6 @@ status change goes through the transitions in the apps' actions.
 """
 
 from django import forms
-from django.apps import apps
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import UploadedFile
@@ -16,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from . import workflow
+from . import sides, workflow
 from .models import (
     Alert,
     Attachment,
@@ -37,19 +36,12 @@ admin.site.site_header = "illdesk administration"
 admin.site.site_title = "illdesk admin"
 admin.site.index_title = _("Configuration and records")
 
-_REQUEST_MODELS = {"borrowing": ("borrowing", "BorrowingRequest"), "lending": ("lending", "LendingRequest")}
-
-
 def request_model(side: str):
-    return apps.get_model(*_REQUEST_MODELS[side])
+    return sides.get(side).model
 
 
 def _status_choices(side: str):
-    if side == StatusSetting.Side.BORROWING:
-        from borrowing.statuses import Status
-    else:
-        from lending.statuses import Status
-    return Status.choices
+    return sides.get(side).statuses.choices
 
 
 # --- configuration ---------------------------------------------------------------------------------
@@ -125,11 +117,16 @@ class SideStatusField(forms.ChoiceField):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        # A callable: the admin module is imported before the sides have registered (apps' ready order).
+        self.choices = self._grouped
+
+    @staticmethod
+    def _grouped():
         groups = []
         for side, side_label in StatusSetting.Side.choices:
             options = [(f"{side}:{code}", f"{side_label}: {label}") for code, label in _status_choices(side)]
             groups.append((side_label, options))
-        self.choices = [("", "---------"), *groups]
+        return [("", "---------"), *groups]
 
     def valid_value(self, value) -> bool:
         bare = {code for side in StatusSetting.Side.values for code, _label in _status_choices(side)}

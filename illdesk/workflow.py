@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
 
+from . import sides
 from .models import HistoryEvent, StatusSetting
 
 
@@ -27,7 +28,7 @@ class ActionRefused(Exception):
 
 
 def side_of(model_or_obj) -> str:
-    return model_or_obj._meta.app_label
+    return sides.of(model_or_obj).name
 
 
 def status_label(model, status: str) -> str:
@@ -35,11 +36,7 @@ def status_label(model, status: str) -> str:
 
 
 def default_inactive(side: str) -> frozenset[str]:
-    if side == "borrowing":
-        from borrowing.statuses import FINAL
-    else:
-        from lending.statuses import FINAL
-    return frozenset(FINAL)
+    return sides.get(side).final
 
 
 INACTIVE_KEY = "illdesk:inactive-statuses:v1:{}"

@@ -1,11 +1,13 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_delete, post_save
+from django.utils.translation import gettext as _
 
 
 class LendingConfig(AppConfig):
     name = "lending"
 
     def ready(self) -> None:
+        self.register_side()
         # Cache invalidation only (no business logic): incoming requests get the right owner at once.
         from illdesk.models import ResourceSharingLibrary
 
@@ -13,3 +15,20 @@ class LendingConfig(AppConfig):
 
         post_save.connect(forget_default_owner, sender=ResourceSharingLibrary, dispatch_uid="lending_owner_saved")
         post_delete.connect(forget_default_owner, sender=ResourceSharingLibrary, dispatch_uid="lending_owner_deleted")
+
+    def register_side(self) -> None:
+        from illdesk import sides
+
+        from . import slips
+        from .models import LendingRequest
+        from .statuses import FINAL, Status
+
+        def view():
+            from .views import SIDE
+
+            return SIDE
+
+        sides.register(sides.SideInfo(
+            name="lending", model=LendingRequest, statuses=Status, final=frozenset(FINAL),
+            label=lambda: _("Lending"), view=view, slip_for=slips.slip_for, slip_skip_reason=slips.skip_reason,
+        ))

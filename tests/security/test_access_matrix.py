@@ -31,6 +31,7 @@ GET = matrix.parse("""
 url                                                       anonymous  patron           operator         manager          admin
 /                                                         login      →/opac/requests/ →/borrowing/     →/borrowing/     →/admin/
 /login/                                                   ok         ok               ok               ok               ok
+/favicon.ico                                              →/static/favicon.svg →/static/favicon.svg →/static/favicon.svg →/static/favicon.svg →/static/favicon.svg
 /logout/                                                  405        405              405              405              405
 # the task lists and request pages: operators and managers only
 /borrowing/                                               login      403              ok               ok               403

@@ -1,0 +1,23 @@
+"""Which slip a borrowing request gets (seed 000), asked through the side registry by letters/."""
+
+from django.utils.translation import gettext as _
+
+from .statuses import AT_PARTNER, BEFORE_SEND, HELD_RETURNABLE, SHIPPED, Status
+
+
+def slip_for(req) -> str | None:
+    """Receive slip for received (not returned) requests, return slip for returned ones."""
+    if req.status in (*HELD_RETURNABLE, Status.RECEIVED_NON_RETURNABLE):
+        return "receive_slip"
+    if req.status in (Status.RETURNED_BY_PATRON, Status.RETURNED_TO_PARTNER):
+        return "return_slip"
+    return None
+
+
+def skip_reason(req) -> str:
+    status = req.get_status_display()
+    if req.status in (*BEFORE_SEND, *AT_PARTNER, *SHIPPED):
+        return _("not received yet (status “%(status)s”)") % {"status": status}
+    if req.status == Status.RECEIVED_DIGITALLY:
+        return _("received digitally: there is no item to label")
+    return _("no slip is printed for status “%(status)s”") % {"status": status}

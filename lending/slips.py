@@ -1,0 +1,24 @@
+"""Which slip a lending request gets (seed 002), asked through the side registry by letters/."""
+
+from django.utils.translation import gettext as _
+
+from illdesk.models import Format
+
+from .statuses import BEFORE_SHIP, ON_LOAN, Status
+
+
+def slip_for(req) -> str | None:
+    """Incoming slip before shipping, shipping slip once shipped (physical items only)."""
+    if req.status in (*BEFORE_SHIP, Status.CONDITIONAL):
+        return "incoming_slip"
+    if req.supplied_format == Format.DIGITAL:
+        return None
+    if req.status in ON_LOAN or (req.shipped_at and req.status in (Status.COMPLETED, Status.RETURNED_BY_PARTNER)):
+        return "shipping_slip"
+    return None
+
+
+def skip_reason(req) -> str:
+    if req.supplied_format == Format.DIGITAL:
+        return _("shipped digitally: there is no item to label")
+    return _("no slip is printed for status “%(status)s”") % {"status": req.get_status_display()}
