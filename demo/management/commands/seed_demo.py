@@ -3,8 +3,8 @@
 Everything is keyed on codes, usernames and external ids (DEMO-B-0001, DEMO-L-0001 …): a second run
 creates nothing and changes nothing. Each request is generated from its own seeded random stream, so
 the plan for DEMO-B-0042 is the same whatever else exists. Every request gets the "Created" history row
-a real one gets, then walks a plausible path of real transitions to its status (`run_transition`,
-by=None: the system), so its history shows each step that status implies.
+a real one gets, then walks a plausible path of real transitions to its status (the side's own
+`transition` action, by=None: the system), so its history shows each step that status implies.
 
 Two journeys of the README must work in the demo at once, without undoing anything first:
 - each item is held by at most one active lending request (the invariant shipping enforces, and a
@@ -29,8 +29,8 @@ from django.utils import timezone
 from borrowing.models import BorrowingRequest, RotaEntry
 from borrowing.statuses import FINAL as B_FINAL
 from borrowing.statuses import Status as BS
-from illdesk import demo_data as D
-from illdesk import roles
+from demo import data as D
+from illdesk import roles, sides
 from illdesk.models import (
     Alert,
     Format,
@@ -44,7 +44,7 @@ from illdesk.models import (
     ResourceSharingLibrary,
     Tag,
 )
-from illdesk.workflow import ActionRefused, run_transition
+from illdesk.workflow import ActionRefused
 from illdesk.workflow import record as record_event
 from lending.actions.fulfil import place_fulfillment_request
 from lending.models import BibRecord, FulfillmentRequest, Item, LendingRequest
@@ -167,13 +167,13 @@ class World:
             if obj.status == target:
                 break  # e.g. a return without the lender check-in step completes at once
             try:
-                obj = run_transition(obj, name, by=None, message=MESSAGE, **kwargs)
+                obj = sides.of(obj).transition(obj, name, by=None, message=MESSAGE, **kwargs)
             except ActionRefused as exc:
                 self.fallbacks += 1
                 self.detours.append(f"{obj.external_id}: {name} from {obj.status}: {exc.message}")
                 break
         if obj.status != target:
-            obj = run_transition(obj, "change_status", by=None, new_status=target, message=MESSAGE)
+            obj = sides.of(obj).transition(obj, "change_status", by=None, new_status=target, message=MESSAGE)
         return obj
 
 
@@ -511,7 +511,7 @@ def _one_lending(world, rng, i, external_id, status, *, taken):
     if status != LS.CREATED:
         obj = world.advance(obj, steps, status, ctx)
     elif located:  # a new request from a partner is located on arrival
-        obj = run_transition(obj, "locate", by=None, message=MESSAGE, outcome="located", record=record)
+        obj = sides.of(obj).transition(obj, "locate", by=None, message=MESSAGE, outcome="located", record=record)
     if status == LS.BEING_PROCESSED and item is not None:
         # Ready to ship: the copy is moved to the resource-sharing desk for this request.
         place_fulfillment_request(obj, kind=FulfillmentRequest.Kind.SHIP_PHYSICALLY, by=None, item=item)

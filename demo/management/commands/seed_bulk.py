@@ -39,7 +39,7 @@ from django.utils import timezone, translation
 
 from borrowing.models import BorrowingRequest, RotaEntry
 from borrowing.statuses import Status as BS
-from illdesk import demo_data as D
+from demo import data as D
 from illdesk import roles
 from illdesk.models import (
     Alert,
@@ -55,6 +55,7 @@ from illdesk.models import (
 )
 from illdesk.workflow import inactive_statuses
 from lending.models import BibRecord, Item, LendingRequest
+from lending.statuses import HOLDS_NO_ITEM as L_HOLDS_NO_ITEM
 from lending.statuses import Status as LS
 from partners.models import Partner, WorkflowProfile
 
@@ -486,7 +487,7 @@ def _sqlite_value(ops, value):
 def ensure_reference(loader: Loader, rng: random.Random) -> Reference:
     """Libraries, pickups, levels, categories, tags, profiles, ~500 partners, operators, ~50k patrons and a
     catalogue; created once (keyed on codes), read back every run."""
-    from illdesk.management.commands.seed_demo import seed_configuration, seed_users
+    from demo.management.commands.seed_demo import seed_configuration, seed_users
 
     started = time.monotonic()
     roles.ensure_roles()
@@ -1012,6 +1013,12 @@ class LendingGen(SideGen):
     depth = L_DEPTH
     path = L_PATH
 
+    def __init__(self, ref: Reference, rng: random.Random):
+        super().__init__(ref, rng)
+        # Items held by a request that still holds its copy: one request each (lending_item_held_once).
+        # The lending side is generated in one process, so this set sees every row.
+        self.held_items: set[int] = set()
+
     def one(self, rid: int, created: datetime, active: bool, out: dict) -> None:
         rng, ref, c = self.rng, self.ref, self.col
         age = (self.now - created).days
@@ -1055,7 +1062,12 @@ class LendingGen(SideGen):
             row[c["bib_id"]] = f"BULK-R{rec_id}"
             row[c["locate_status"]] = "located"
             if fmt == "physical" and shipped and items:
-                row[c["item_id"]] = rng.choice(items)
+                holds = status not in L_HOLDS_NO_ITEM
+                free = [i for i in items if i not in self.held_items] if holds else items
+                if free:  # else the request names no copy (a busy title at a million requests)
+                    row[c["item_id"]] = item = rng.choice(free)
+                    if holds:
+                        self.held_items.add(item)
         else:
             self.citation(row, rid)
             row[c["locate_status"]] = rng.choice(["not_located", "several"]) if status in L_NOT_FOUND else "not_run"
