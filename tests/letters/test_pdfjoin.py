@@ -1,5 +1,5 @@
 """Joining PDFs WeasyPrint wrote (letters.pdfjoin): the pages and bookmarks of one document, read back with
-poppler; anything it does not know how to read is refused, so the caller renders in one piece."""
+poppler; anything it cannot join faithfully is refused, so the caller renders in one piece."""
 
 import pytest
 from weasyprint import HTML
@@ -42,11 +42,15 @@ def test_parts_without_bookmarks_join_too(tmp_path):
     assert pdf_outline(joined, tmp_path) == []
 
 
-@pytest.mark.parametrize("options", [{"uncompressed_pdf": True}, {"pdf_variant": "pdf/a-3b"}])
-def test_what_it_cannot_read_is_refused(options):
-    """A plain cross-reference table, or a catalog with more than pages and bookmarks (PDF/A metadata)."""
+def test_a_plain_cross_reference_table_joins_too(tmp_path):
+    joined = pdfjoin.join([_document(0, 1, uncompressed_pdf=True), _document(1, 2)])
+    assert pdf_info(joined, tmp_path)["Pages"] == "2"
+
+
+def test_what_it_cannot_join_is_refused():
+    """A catalog with more than pages and bookmarks (PDF/A metadata), or what is not a PDF."""
     with pytest.raises(pdfjoin.CannotJoin):
-        pdfjoin.join([_document(0, 1, **options), _document(1, 2)])
+        pdfjoin.join([_document(0, 1, pdf_variant="pdf/a-3b"), _document(1, 2)])
     with pytest.raises(pdfjoin.CannotJoin):
         pdfjoin.join([b"%PDF-1.7\nnot really", _document(1, 2)])
 

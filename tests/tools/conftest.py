@@ -5,7 +5,7 @@ from django.core.cache import cache
 @pytest.fixture(autouse=True)
 def _fresh_alias_cache():
     """The alias cache outlives a test's rolled-back transaction: start and end every test without it."""
-    from tools.aliases import invalidate
+    from illdesk.aliases import invalidate
 
     cache.clear()
     invalidate()

@@ -8,9 +8,9 @@ from django.core.exceptions import ValidationError
 from django.template import Context, Template
 from django.urls import reverse
 
+from illdesk.aliases import alias_choices, alias_label, alias_or_none, label_for
+from illdesk.models import StatusAlias
 from tests.factories import make_borrowing, make_lending
-from tools.aliases import alias_choices, alias_label, alias_or_none, label_for
-from tools.models import StatusAlias
 
 
 def test_without_aliases_the_built_in_label_shows(db):
@@ -81,12 +81,12 @@ def test_admins_edit_aliases_in_the_admin(client, library):
 
     root = User.objects.create_superuser("root", "root@example.org", "root")
     client.force_login(root)
-    response = client.post(reverse("admin:tools_statusalias_add"),
+    response = client.post(reverse("admin:illdesk_statusalias_add"),
                            {"side": "borrowing", "status": "loaned_to_patron", "library": library.pk,
                             "label": "Checked out"})
     assert response.status_code == 302, response.content.decode()[:2000]
     assert alias_label("borrowing", "loaned_to_patron", library.pk) == "Checked out"
-    listing = client.get(reverse("admin:tools_statusalias_changelist")).content.decode()
+    listing = client.get(reverse("admin:illdesk_statusalias_changelist")).content.decode()
     assert "Loaned item to patron" in listing and "Checked out" in listing
 
 

@@ -9,8 +9,8 @@
 
 from django import template
 
-from tools.aliases import alias_label as _alias_label
-from tools.aliases import label_for
+from illdesk.aliases import alias_label as _alias_label
+from illdesk.aliases import label_for
 
 register = template.Library()
 

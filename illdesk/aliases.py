@@ -10,58 +10,40 @@ take the one-second in-process memo that spares a task list one cache round trip
 
 from __future__ import annotations
 
-import time
-
-from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 
-CACHE_KEY = "tools:status-aliases:v1"
+from .cache import TwoLevelCache
+from .models import StatusAlias, status_choices
+
+CACHE_KEY = "tools:status-aliases:v1"  # the key it had in tools/: processes not yet restarted share it
 CACHE_SECONDS = 60
+LOCAL_SECONDS = 1.0
 
 AliasMap = dict[tuple[str, str, int | None], str]
 
 
 def _load() -> AliasMap:
-    from .models import StatusAlias
-
-    return {(side, status, library_id): label
-            for side, status, library_id, label in StatusAlias.objects.values_list("side", "status", "library_id",
-                                                                                   "label")}
+    rows = StatusAlias.objects.values_list("side", "status", "library_id", "label")
+    return {(side, status, library_id): label for side, status, library_id, label in rows}
 
 
-# A task list asks once per row: a shared cache (Redis) is asked at most once a second per process.
-_local: dict[str, tuple[float, AliasMap]] = {}
-LOCAL_SECONDS = 1.0
+_ALIASES = TwoLevelCache(CACHE_KEY, _load, seconds=CACHE_SECONDS, local_seconds=LOCAL_SECONDS)
 
 
 def aliases() -> AliasMap:
-    now = time.monotonic()
-    memo = _local.get(CACHE_KEY)
-    if memo is not None and now - memo[0] < LOCAL_SECONDS:
-        return memo[1]
-    found = cache.get(CACHE_KEY)
-    if found is None:
-        found = _load()
-        cache.set(CACHE_KEY, found, CACHE_SECONDS)
-    _local[CACHE_KEY] = (now, found)
-    return found
+    return _ALIASES.get()
 
 
 def invalidate(*_args, **_kwargs) -> None:
-    _local.clear()
-    cache.delete(CACHE_KEY)
+    _ALIASES.forget()
 
 
 def connect_signals() -> None:
-    from .models import StatusAlias
-
-    post_save.connect(invalidate, sender=StatusAlias, dispatch_uid="tools_alias_saved")
-    post_delete.connect(invalidate, sender=StatusAlias, dispatch_uid="tools_alias_deleted")
+    post_save.connect(invalidate, sender=StatusAlias, dispatch_uid="illdesk_alias_saved")
+    post_delete.connect(invalidate, sender=StatusAlias, dispatch_uid="illdesk_alias_deleted")
 
 
 def builtin_label(side: str, status: str) -> str:
-    from .models import status_choices
-
     return str(dict(status_choices(side)).get(status, status))
 
 
@@ -83,8 +65,6 @@ def alias_label(side: str, status: str, library_id: int | None = None) -> str:
 
 def alias_choices(side: str, library_id: int | None = None) -> list[tuple[str, str]]:
     """The side's status choices with aliases applied (for facets, selects and the OPAC)."""
-    from .models import status_choices
-
     return [(value, alias_label(side, value, library_id)) for value, _label in status_choices(side)]
 
 
