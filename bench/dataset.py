@@ -17,7 +17,7 @@ import time
 
 import psycopg
 
-DATASET_VERSION = "3"  # bump when seed_bulk's data changes shape
+DATASET_VERSION = "4"  # bump when seed_bulk's data changes shape
 
 
 def bench_url() -> str:

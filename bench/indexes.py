@@ -115,7 +115,7 @@ def apply(log=print) -> list[str]:
     at a time (the trigram ones take minutes at a million rows). Returns the names created."""
     import time
 
-    from illdesk.management.commands.seed_bulk import _parallel
+    from demo.management.commands.seed_bulk import _parallel
 
     have = existing_names()
     todo = [(name, sql) for name, sql in _postgres_only_sql() if name not in have]

@@ -98,7 +98,7 @@ def write(path, data: dict) -> None:
         "**admin** = Django admin's own changelist with `show_facets = ALWAYS` and list filters on the "
         "same fields (bench/admin.py). **page** = nothing cached: the side's data changed just before "
         "each request (as after any write); **cached** = the same page again with no write in between "
-        "(the counts come from the cache keyed by the data version, see illdesk/tasklist.py). "
+        "(the counts come from the cache keyed by the data version, see illdesk/tasklist/versioning.py). "
         "Medians and p95 in ms; app and floor "
         f"{data['config']['runs']} runs, admin up to {data['config']['admin_runs']}. Counts column: the page's "
         "counts checked equal to the floor's.")

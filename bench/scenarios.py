@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count
 
-from illdesk.management.commands.seed_bulk import SEARCH_AUTHOR, SEARCH_TITLE_WORD
+from demo.management.commands.seed_bulk import SEARCH_AUTHOR, SEARCH_TITLE_WORD
 
 from .floor import Spec
 

@@ -26,10 +26,11 @@ def main(argv=None) -> int:
     django.setup()
 
     from borrowing.models import BorrowingRequest
+    from borrowing.slips import slip_for as borrowing_slip_for
     from borrowing.statuses import HELD_RETURNABLE, Status
     from letters import pdf as letters_pdf
     from letters import pdfworkers
-    from letters.api import borrowing_slip_for, bulk_print
+    from letters.api import bulk_print
 
     printable = [*HELD_RETURNABLE, Status.RECEIVED_NON_RETURNABLE, Status.RETURNED_BY_PATRON,
                  Status.RETURNED_TO_PARTNER]

@@ -53,6 +53,20 @@ def letter_to_patron(req: BorrowingRequest, code: str, *, by, context: dict | Ca
     send_letter(code, request=req, to=[email], language=language, context=context or {}, by=by)
 
 
+def transition(req: BorrowingRequest, name: str, *, by, message: str = "", tracked=(),
+               check: Callable[[BorrowingRequest], None] | None = None, **kwargs) -> BorrowingRequest:
+    """A step that is the state machine's and nothing more: the ISO tables' plain steps, the generic
+    status dialog, bulk. The side's registered `transition` (illdesk.sides), so shared code never calls
+    run_transition itself. `check` may refuse (raise ActionRefused), seeing the request under the lock."""
+    return run_transition(req, name, by=by, message=message, tracked=tracked, before=check, **kwargs)
+
+
+def expire(req: BorrowingRequest, *, by=None) -> BorrowingRequest:
+    """The last interest date passed (the scheduled expiry job): Expired."""
+    date_text = req.last_interest_date.isoformat() if req.last_interest_date else "—"
+    return run_transition(req, "expire", by=by, message=_("Last interest date %(date)s passed") % {"date": date_text})
+
+
 # --- sending and locating ----------------------------------------------------------------------
 
 

@@ -7,8 +7,9 @@ class BorrowingConfig(AppConfig):
 
     def ready(self) -> None:
         from illdesk import sides
+        from partners.messaging.mapping import BORROWER_EVENTS
 
-        from . import slips
+        from . import actions, iso, slips
         from .models import BorrowingRequest
         from .statuses import FINAL, Status
 
@@ -20,4 +21,7 @@ class BorrowingConfig(AppConfig):
         sides.register(sides.SideInfo(
             name="borrowing", model=BorrowingRequest, statuses=Status, final=frozenset(FINAL),
             label=lambda: _("Borrowing"), view=view, slip_for=slips.slip_for, slip_skip_reason=slips.skip_reason,
+            letter_context=slips.letter_values, transition=actions.transition,
+            iso_role="requester", partner_events=frozenset(BORROWER_EVENTS), partner_letters=iso.PARTNER_LETTERS,
+            iso_handlers={"supplyingAgencyMessage": iso.handle_sam},
         ))

@@ -170,9 +170,7 @@ def _digital_delivery(obj, user) -> bool:
 
 
 def _needs_patron_link(obj, user) -> bool:
-    from opac.actions import needs_patron_link
-
-    return is_operator(user) and needs_patron_link(obj)
+    return is_operator(user) and obj.needs_patron_link
 
 
 def _staff(obj, user) -> bool:

@@ -168,6 +168,11 @@ class BorrowingRequest(ConcurrentTransitionMixin, AbstractRequest):
                          name="borrow_message_flag"),
         ]
 
+    @property
+    def needs_patron_link(self) -> bool:
+        """Placed without logging in and no patron linked yet (the staff row action "Link to patron")."""
+        return self.requester_id is None and bool(self.unauthenticated_email or self.unauthenticated_name)
+
     # ---- locate and send ----------------------------------------------------------------------
 
     @transition(field=status, source=BEFORE_SEND, target=S.LOCATE_IN_PROCESS, conditions=[has_partner_or_rota],

@@ -21,3 +21,8 @@ def skip_reason(req) -> str:
     if req.status == Status.RECEIVED_DIGITALLY:
         return _("received digitally: there is no item to label")
     return _("no slip is printed for status “%(status)s”") % {"status": status}
+
+
+def letter_values(req) -> dict:
+    """What letters and slips print as the request's barcode and pickup location."""
+    return {"barcode": req.temp_barcode, "pickup_location": str(req.pickup_location) if req.pickup_location_id else ""}

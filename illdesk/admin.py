@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import sides, workflow
+from .aliases import builtin_label
 from .models import (
     Alert,
     Attachment,
@@ -27,6 +28,7 @@ from .models import (
     PatronCategory,
     PickupLocation,
     ResourceSharingLibrary,
+    StatusAlias,
     StatusSetting,
     Tag,
 )
@@ -191,6 +193,32 @@ class StatusSettingAdmin(admin.ModelAdmin):
         sides = list(queryset.values_list("side", flat=True).distinct())
         super().delete_queryset(request, queryset)
         self._refresh(request, sides)
+
+
+class StatusAliasForm(forms.ModelForm):
+    """The status is picked from every side's statuses; the model's `clean` checks it belongs to the side."""
+
+    status = forms.ChoiceField(label=_("status"))
+
+    class Meta:
+        model = StatusAlias
+        fields = ["side", "status", "library", "label"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [(str(info.label()), _status_choices(info.name)) for info in sides.all()]
+
+
+@admin.register(StatusAlias)
+class StatusAliasAdmin(admin.ModelAdmin):
+    form = StatusAliasForm
+    list_display = ["side", "status", "builtin", "label", "library"]
+    list_filter = ["side", "library"]
+    search_fields = ["status", "label"]
+
+    @admin.display(description=_("built-in label"))
+    def builtin(self, obj: StatusAlias) -> str:
+        return builtin_label(obj.side, obj.status)
 
 
 # --- what hangs off every request ------------------------------------------------------------------

@@ -28,3 +28,7 @@ class IlldeskConfig(AppConfig):
 
         post_save.connect(forget_inactive_statuses, sender=StatusSetting, dispatch_uid="illdesk_status_saved")
         post_delete.connect(forget_inactive_statuses, sender=StatusSetting, dispatch_uid="illdesk_status_deleted")
+        # and a saved or deleted status alias is shown at once
+        from .aliases import connect_signals
+
+        connect_signals()

@@ -7,8 +7,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import sides
 from .models import HistoryEvent, Tag
-from .workflow import ActionRefused, lock, record, run_transition, status_label
+from .workflow import ActionRefused, lock, record, status_label
 
 
 @dataclass
@@ -20,11 +21,12 @@ class BulkReport:
 def change_status(model, ids, new_status: str, *, by, guard=None) -> BulkReport:
     """`guard(obj, by)` sees each row locked, before its transition, and may refuse it (ActionRefused)."""
     report = BulkReport()
-    before = (lambda current: guard(current, by)) if guard is not None else None
+    check = (lambda current: guard(current, by)) if guard is not None else None
+    transition = sides.of(model).transition
     for obj in model.objects.filter(pk__in=ids).order_by("pk"):
         try:
-            run_transition(obj, "change_status", by=by, new_status=new_status, message=_("Bulk change status"),
-                           before=before)
+            transition(obj, "change_status", by=by, new_status=new_status, message=_("Bulk change status"),
+                       check=check)
         except ActionRefused as exc:
             report.skipped.append((obj.pk, exc.message))
         else:

@@ -4,9 +4,12 @@
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from . import sides
 
 
 class ResourceSharingLibrary(models.Model):
@@ -135,6 +138,52 @@ class StatusSetting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.side}: {self.status}"
+
+
+def side_choices() -> list[tuple[str, str]]:
+    # A callable (evaluated when asked): the sides register themselves after the models are imported.
+    return [(info.name, info.label()) for info in sides.all()]
+
+
+def status_choices(side: str) -> list[tuple[str, str]]:
+    return list(sides.get(side).statuses.choices)
+
+
+class StatusAlias(models.Model):
+    """A library's own name for a status (Koha's ILL_STATUS_ALIAS). Only the label shown changes: the state
+    machine, the history and the ISO messages keep the real status. An alias without a library applies to
+    every library that has none of its own."""
+
+    side = models.CharField(_("side"), max_length=10, choices=side_choices)
+    status = models.CharField(_("status"), max_length=40,
+                              help_text=_("The status code, e.g. “received_physically”."))
+    library = models.ForeignKey(
+        ResourceSharingLibrary, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        verbose_name=_("library"), help_text=_("Empty: every library without an alias of its own."),
+    )
+    label = models.CharField(_("shown as"), max_length=100)
+
+    class Meta:
+        db_table = "tools_statusalias"  # the table the model had in tools/ (moved without moving data)
+        ordering = ["side", "status", "library__name"]
+        verbose_name = _("status alias")
+        verbose_name_plural = _("status aliases")
+        constraints = [
+            models.UniqueConstraint(fields=["side", "status", "library"], name="status_alias_per_library"),
+            models.UniqueConstraint(fields=["side", "status"], condition=models.Q(library__isnull=True),
+                                    name="status_alias_default"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.side}: {self.status} → {self.label}"
+
+    def clean(self) -> None:
+        if self.side in sides.names() and self.status and self.status not in dict(status_choices(self.side)):
+            raise ValidationError({"status": _("“%(status)s” is not a %(side)s status.")
+                                   % {"status": self.status, "side": self.get_side_display().lower()}})
+        self.label = (self.label or "").strip()
+        if not self.label:
+            raise ValidationError({"label": _("Give the name to show.")})
 
 
 # --- what hangs off every request ---------------------------------------------------------------

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -17,13 +16,12 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from tools.aliases import alias_label
-
-from . import bulk, dialogs, tasklist
+from . import bulk, dialogs, sides, tasklist
+from .aliases import alias_label
 from .inputs import parse_pks, safe_next
 from .models import HistoryEvent, Tag
-from .roles import is_manager, is_operator
-from .workflow import ActionRefused, RowAction, available_transitions, run_transition
+from .roles import is_manager, operator_required, require_operator
+from .workflow import ActionRefused, RowAction, available_transitions
 
 
 @dataclass
@@ -55,11 +53,6 @@ class Side:
         actions += [RowAction(d.name, str(d.label)) for d in self.dialogs
                     if d.available is not None and d.available(obj, user)]
         return actions
-
-
-def require_operator(request) -> None:
-    if not is_operator(request.user):
-        raise PermissionDenied(_("Only resource-sharing staff can open this page."))
 
 
 def get_request_for_user(request, side: Side, pk: int, *, for_update: bool = False):
@@ -181,8 +174,8 @@ def row_links(side: Side, rows: list) -> tuple[list, dict[str, str]]:
 
 
 @login_required
+@operator_required
 def task_list(request, side: Side):
-    require_operator(request)
     scope_tabs, tab = None, ""
     base = side.model.objects.all()
     version = tasklist.data_version(base.db, side.model._meta.app_label)
@@ -317,7 +310,7 @@ def perform(request, side: Side, pk: int, action: str):
         return _refuse(request, _("This action is not available for this request now."), 409, side, pk)
     note = request.POST.get("note", "").strip()[:1000]
     try:
-        run_transition(obj, action, by=request.user, message=note)
+        sides.of(obj).transition(obj, action, by=request.user, message=note)
     except ActionRefused as exc:
         return _refuse(request, exc.message, exc.status, side, pk)
     messages.success(request, _("Done."))

@@ -1,6 +1,11 @@
 """The three staff roles of SPEC §8 as Django groups, and the checks views and transitions use."""
 
+from collections.abc import Callable
+from functools import wraps
+
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 OPERATOR = "Fulfillment Services Operator"
 MANAGER = "Fulfillment Services Manager"
@@ -84,6 +89,35 @@ def can_reactivate(user, side: str = "borrowing") -> bool:
 
 def is_staff_worker(user) -> bool:
     return is_operator(user) or is_admin(user)
+
+
+def require_operator(request) -> None:
+    """For the pages that work requests (task lists, request pages, the scan station): operators only."""
+    if not is_operator(request.user):
+        raise PermissionDenied(_("Only resource-sharing staff can open this page."))
+
+
+def require_staff(request) -> None:
+    """Wider: administrators too (job runs, the copyright report), who configure but do not work requests."""
+    if not is_staff_worker(request.user):
+        raise PermissionDenied(_("Only resource-sharing staff can open this page."))
+
+
+def _required(check: Callable) -> Callable:
+    def decorator(view):
+        @wraps(view)
+        def checked(request, *args, **kwargs):
+            check(request)
+            return view(request, *args, **kwargs)
+
+        return checked
+
+    return decorator
+
+
+# Put under @login_required, so an anonymous visitor is sent to the login page rather than refused.
+operator_required = _required(require_operator)
+staff_required = _required(require_staff)
 
 
 def ensure_roles() -> None:

@@ -33,7 +33,6 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django_filters",
     "django_htmx",
     "django_fsm",
     "django_celery_beat",
@@ -46,6 +45,7 @@ INSTALLED_APPS = [
     "integrations",
     "reports",
     "tools",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -27,10 +27,16 @@ class SideInfo:
     view: Callable[[], Any]                     # the task list / request page configuration (requestviews.Side)
     slip_for: Callable[[Any], str | None]       # the slip letter code for a request now, or None
     slip_skip_reason: Callable[[Any], str]      # why no slip is printed for it
-    partner_events: frozenset[str] = frozenset()  # events partners.notify may send for this side
-    iso_handlers: Mapping[str, Callable] = field(default_factory=dict)  # ISO message kind -> handler
-    iso_status: Callable[[Any], str] | None = None  # the ISO 18626 status a request is in (lending)
-    letter_context: Callable[[Any], dict] | None = None  # extra letter variables for a request
+    # ISO 18626: which agency we are for this side's requests ("requester" builds Requests and
+    # requestingAgencyMessages, "supplier" supplyingAgencyMessages), the events the side may tell a
+    # partner, the letters that tell an email partner (others go as "partner_communication"), the
+    # handlers of inbound message kinds, and (supplier) the ISO status a request reports.
+    iso_role: str = ""
+    partner_events: frozenset[str] = frozenset()
+    partner_letters: Mapping[str, str] = field(default_factory=dict)
+    iso_handlers: Mapping[str, Callable] = field(default_factory=dict)
+    iso_status: Callable[..., Any] | None = None
+    letter_context: Callable[[Any], dict] = lambda req: {}  # side-specific letter variables (barcode, pickup)
     transition: Callable[..., Any] | None = None  # the side's audited action wrapper around run_transition
     extra: Mapping[str, Any] = field(default_factory=dict)  # further facts a feature asks the side for
 

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
 
 from . import sides
+from .cache import TwoLevelCache
 from .models import HistoryEvent, StatusSetting
 
 
@@ -39,33 +39,29 @@ def default_inactive(side: str) -> frozenset[str]:
     return sides.get(side).final
 
 
-INACTIVE_KEY = "illdesk:inactive-statuses:v1:{}"
-INACTIVE_SECONDS = 300
+def _load_inactive(side: str) -> frozenset[str]:
+    result = set(default_inactive(side))
+    for status, inactive in StatusSetting.objects.filter(side=side).values_list("status", "inactive"):
+        if inactive:
+            result.add(status)
+        else:
+            result.discard(status)
+    return frozenset(result)
+
+
+# Every transition asks; saving or deleting a StatusSetting drops the entries (`forget_inactive_statuses`,
+# connected in illdesk.apps), again after commit: another process may have cached what was still committed.
+_INACTIVE = TwoLevelCache("illdesk:inactive-statuses:v1:{}", _load_inactive, seconds=300,
+                          forget_after_commit=True)
 
 
 def inactive_statuses(side: str) -> frozenset[str]:
-    """Final statuses plus whatever the admin marked inactive, minus what they marked active.
-    Cached (every transition asks): saving or deleting a StatusSetting drops the entry
-    (`forget_inactive_statuses`, connected in illdesk.apps)."""
-    key = INACTIVE_KEY.format(side)
-    found = cache.get(key)
-    if found is None:
-        result = set(default_inactive(side))
-        for status, inactive in StatusSetting.objects.filter(side=side).values_list("status", "inactive"):
-            if inactive:
-                result.add(status)
-            else:
-                result.discard(status)
-        found = frozenset(result)
-        cache.set(key, found, INACTIVE_SECONDS)
-    return found
+    """Final statuses plus whatever the admin marked inactive, minus what they marked active (cached)."""
+    return _INACTIVE.get(side)
 
 
 def forget_inactive_statuses(*_args, **_kwargs) -> None:
-    keys = [INACTIVE_KEY.format(side) for side in StatusSetting.Side.values]
-    cache.delete_many(keys)
-    # again after commit: another process may have cached what was still committed in between
-    transaction.on_commit(lambda: cache.delete_many(keys))
+    _INACTIVE.forget(*((side,) for side in StatusSetting.Side.values))
 
 
 def refresh_is_active(model) -> int:

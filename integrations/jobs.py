@@ -1,8 +1,9 @@
 """The scheduled jobs (SPEC §6, seeds 001 and 002). Each is an action: it finds its candidate rows,
 claims each one with `select_for_update(skip_locked=True)` inside its own transaction (so a second
 worker running the same job at the same time skips what the first is doing), checks again under the
-lock, changes status only through `illdesk.workflow.run_transition` (or a borrowing action), and
-reports one line per request. Running a job twice does nothing the second time.
+lock, changes the request only through the side's actions (lending.actions.scheduled, borrowing.actions:
+the same steps and side effects as a staff action), and reports one line per request. Running a job
+twice does nothing the second time.
 
     run_job(code, *, trigger="schedule", by=None, **options) -> JobRun
 """
@@ -22,9 +23,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
+from borrowing import actions as borrowing_actions
 from borrowing.models import BorrowingRequest
 from borrowing.statuses import Status as BStatus
-from illdesk.workflow import run_transition
+from lending.actions import scheduled as lending_jobs
 from lending.models import LendingRequest
 from lending.statuses import ON_LOAN
 from lending.statuses import Status as LStatus
@@ -35,13 +37,6 @@ from .partner_import import PARTNER_IMPORT_JOB
 from .runs import Report, execute
 
 DEFAULT_AUTO_REJECT_HOURS = 24
-
-
-def notify_partner(req, event: str, *, note: str = "", **details: Any) -> None:
-    """The partner hears about it: ISO 18626 message or letter (partners/notify.py decides)."""
-    from partners.notify import notify_partner as notify
-
-    notify(req, event, by=None, note=note, **details)
 
 
 def _sources(model: type[models.Model], transition: str) -> list[str]:
@@ -100,10 +95,7 @@ def send_overdue_notices(report: Report, *, today: date | str | None = None, lim
         if not _claim_notice(req):
             return "skipped", _("The overdue message for due date %(date)s was already sent.") % {
                 "date": req.due_date.isoformat()}
-        if can_proceed(req.mark_overdue):
-            req = run_transition(req, "mark_overdue", by=None,
-                                 message=_("Due date %(date)s passed") % {"date": req.due_date.isoformat()})
-        notify_partner(req, "overdue", due_date=req.due_date.isoformat())
+        req = lending_jobs.overdue(req)
         return "updated", _("Overdue message sent to %(partner)s (due %(date)s).") % {
             "partner": req.partner, "date": req.due_date.isoformat()}
 
@@ -137,19 +129,19 @@ def expire_requests(report: Report, *, today: date | str | None = None) -> None:
     """Borrowing and lending requests whose last interest date has passed → Expired, where the state
     machine allows it. Lending requests marked "Non expiring" never expire."""
     today = _today(today)
-    for model, exclude in ((BorrowingRequest, ()), (LendingRequest, (LStatus.NON_EXPIRING,))):
+    for model, exclude, expire in ((BorrowingRequest, (), borrowing_actions.expire),
+                                   (LendingRequest, (LStatus.NON_EXPIRING,), lending_jobs.expire)):
         statuses = [s for s in _sources(model, "expire") if s not in exclude]
         pks = list(model.objects.filter(is_active=True, status__in=statuses, last_interest_date__lt=today)
                    .order_by("last_interest_date", "pk").values_list("pk", flat=True))
 
-        def handle(req, statuses=statuses) -> tuple[str, str]:
+        def handle(req, statuses=statuses, expire=expire) -> tuple[str, str]:
             if req.status not in statuses or req.last_interest_date is None or req.last_interest_date >= today:
                 return "skipped", _("No longer due to expire.")
             if not can_proceed(req.expire):
                 return "skipped", _("The request cannot expire in its status.")
             date_text = req.last_interest_date.isoformat()
-            run_transition(req, "expire", by=None, message=_("Last interest date %(date)s passed") % {
-                "date": date_text})
+            expire(req, by=None)
             return "updated", _("Expired (last interest date %(date)s).") % {"date": date_text}
 
         _each(report, model, pks, handle)
@@ -164,8 +156,6 @@ def lapse_conditionals(report: Report, *, today: date | str | None = None) -> No
     Borrowing (a lender's condition we did not answer): declined through the conditional-reply action,
     so the lender is told and the rota moves on. Lending (our condition the borrower did not answer):
     the borrower's "no" → Rejected, and the borrower is told the request is unfilled."""
-    from borrowing.actions import conditional_reply
-
     today = _today(today)
     pks = list(BorrowingRequest.objects.filter(status=BStatus.CONDITIONAL, reply_by__lt=today)
                .order_by("reply_by", "pk").values_list("pk", flat=True))
@@ -174,7 +164,7 @@ def lapse_conditionals(report: Report, *, today: date | str | None = None) -> No
         if req.status != BStatus.CONDITIONAL or req.reply_by is None or req.reply_by >= today:
             return "skipped", _("No longer waiting for our answer.")
         date_text = req.reply_by.isoformat()
-        req = conditional_reply(req, by=None, accept=False,
+        req = borrowing_actions.conditional_reply(req, by=None, accept=False,
                                 note=_("No answer by the reply-by date %(date)s.") % {"date": date_text})
         return "updated", _("Condition declined: no answer by %(date)s (now “%(status)s”).") % {
             "date": date_text, "status": req.get_status_display()}
@@ -188,10 +178,7 @@ def lapse_conditionals(report: Report, *, today: date | str | None = None) -> No
         if req.status != LStatus.CONDITIONAL or req.reply_by is None or req.reply_by >= today:
             return "skipped", _("No longer waiting for the borrower's answer.")
         date_text = req.reply_by.isoformat()
-        req = run_transition(req, "borrower_answered_condition", by=None, accepted=False,
-                             message=_("The borrower did not answer by %(date)s.") % {"date": date_text})
-        notify_partner(req, "unfilled", reason="PolicyProblem",
-                       note=_("No answer to our condition by %(date)s.") % {"date": date_text})
+        req = lending_jobs.lapse_condition(req)
         return "updated", _("Condition lapsed: no answer by %(date)s (now “%(status)s”).") % {
             "date": date_text, "status": req.get_status_display()}
 
@@ -213,9 +200,7 @@ def auto_reject(report: Report, *, after_hours: int | None = None) -> None:
     def handle(req: LendingRequest) -> tuple[str, str]:
         if req.status != LStatus.PENDING_AUTO_REJECT or req.updated_at > cutoff:
             return "skipped", _("No longer pending auto reject.")
-        req = run_transition(req, "auto_reject", by=None,
-                             message=_("Pending auto reject for more than %(n)s hours") % {"n": hours})
-        notify_partner(req, "unfilled", reason=req.reject_reason)
+        req = lending_jobs.auto_reject(req, hours=int(hours))
         return "updated", _("Rejected automatically (reason %(reason)s).") % {"reason": req.reject_reason}
 
     _each(report, LendingRequest, pks, handle)

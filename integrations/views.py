@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from django_celery_beat.models import PeriodicTask
 
 from illdesk.inputs import no_nul, parse_pk
-from illdesk.roles import is_admin, is_staff_worker
+from illdesk.roles import is_admin, staff_required
 
 from . import jobs, partner_import, tasks
 from .models import IntegrationProfile, JobRun, JobRunLine
@@ -23,11 +23,6 @@ from .models import IntegrationProfile, JobRun, JobRunLine
 RUNS_PER_PAGE = 50
 LINES_PER_PAGE = 200
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-
-
-def require_staff(request: HttpRequest) -> None:
-    if not is_staff_worker(request.user):
-        raise PermissionDenied(_("Only resource-sharing staff can open this page."))
 
 
 def require_admin(request: HttpRequest) -> None:
@@ -55,8 +50,8 @@ def _schedule_text(periodic: PeriodicTask | None) -> str:
 
 
 @login_required
+@staff_required
 def jobs_page(request: HttpRequest) -> HttpResponse:
-    require_staff(request)
     periodic = {}
     for task in PeriodicTask.objects.filter(task__in=[j.task for j in jobs.JOBS.values()]).select_related(
             "crontab", "interval"):
@@ -83,8 +78,8 @@ def jobs_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@staff_required
 def run_report(request: HttpRequest, pk: int) -> HttpResponse:
-    require_staff(request)
     run = get_object_or_404(JobRun.objects.select_related("profile", "triggered_by"), pk=pk)
     lines = run.lines.select_related("content_type")
     outcome = request.GET.get("outcome", "")

@@ -18,8 +18,10 @@ class LendingConfig(AppConfig):
 
     def register_side(self) -> None:
         from illdesk import sides
+        from partners.messaging.mapping import LENDER_EVENTS
 
-        from . import slips
+        from . import iso, slips
+        from .actions.common import transition
         from .models import LendingRequest
         from .statuses import FINAL, Status
 
@@ -31,4 +33,8 @@ class LendingConfig(AppConfig):
         sides.register(sides.SideInfo(
             name="lending", model=LendingRequest, statuses=Status, final=frozenset(FINAL),
             label=lambda: _("Lending"), view=view, slip_for=slips.slip_for, slip_skip_reason=slips.skip_reason,
+            letter_context=slips.letter_values, extra={"slip_related": ("item",)}, transition=transition,
+            iso_role="supplier", partner_events=frozenset(LENDER_EVENTS), partner_letters=iso.PARTNER_LETTERS,
+            iso_handlers={"request": iso.handle_request, "requestingAgencyMessage": iso.handle_ram},
+            iso_status=iso.iso_status,
         ))

@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy
 
 from illdesk.workflow import ActionRefused
 
-from . import actions
+from . import actions, slips
 from .actions.common import person
 from .models import LendingRequest
 
@@ -49,14 +49,7 @@ def _letters():
 
 def slip_code(req: LendingRequest) -> str | None:
     """"incoming_slip" before shipping, "shipping_slip" once shipped, None when there is nothing to print."""
-    api = _letters()
-    if api is not None:
-        return api.lending_slip_for(req)
-    from .statuses import BEFORE_SHIP, ON_LOAN, Status
-
-    if req.status in (*BEFORE_SHIP, Status.CONDITIONAL):
-        return "incoming_slip"
-    return "shipping_slip" if req.status in ON_LOAN else None
+    return slips.slip_for(req)
 
 
 def print_slip(req: LendingRequest, *, by, language: str | None = None) -> tuple[str, bytes]:

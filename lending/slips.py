@@ -22,3 +22,8 @@ def skip_reason(req) -> str:
     if req.supplied_format == Format.DIGITAL:
         return _("shipped digitally: there is no item to label")
     return _("no slip is printed for status “%(status)s”") % {"status": req.get_status_display()}
+
+
+def letter_values(req) -> dict:
+    """What letters and slips print as the request's barcode (the copy we send) and pickup location (none)."""
+    return {"barcode": req.item.barcode if req.item_id else "", "pickup_location": ""}

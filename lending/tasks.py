@@ -12,3 +12,12 @@ def locate_received(request_id: int) -> str:
     from .actions.incoming import locate_if_pending
 
     return locate_if_pending(request_id)
+
+
+@shared_task(name="lending.requeue_missed_locates", ignore_result=True)
+def requeue_missed_locates() -> int:
+    """Lending's sweeper (every minute from beat): enqueue again the locate of requests received over
+    ISO 18626 whose locate task was lost (Redis or the worker down when it was sent)."""
+    from .actions.incoming import requeue_missed_locates as sweep
+
+    return sweep()

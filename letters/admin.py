@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from illdesk import sides
 from illdesk.inputs import parse_pk
 from illdesk.models import ResourceSharingLibrary
 
@@ -22,11 +23,7 @@ PARTS = (("subject", "subject"), ("text", "txt"), ("html", "html"))
 
 def _find_request(side: str, request_id: str | int | None):
     """The request to preview against: the one asked for, else the newest of that side (or None)."""
-    if side == "lending":
-        from lending.models import LendingRequest as model
-    else:
-        from borrowing.models import BorrowingRequest as model
-    qs = model.objects.select_related("owner", "partner")
+    qs = sides.get(side).model.objects.select_related("owner", "partner")
     if (pk := parse_pk(request_id)) is not None:
         return qs.filter(pk=pk).first()
     return qs.order_by("-pk").first()

@@ -14,7 +14,8 @@
         One PDF, a slip per printed request in the given order. From letters.pdf.PARALLEL_FROM slips on,
         half of it is rendered in a second process (letters.pdfworkers); inside a daemonic process (a
         Celery prefork worker) everything is rendered in the calling process.
-    borrowing_slip_for(req) / lending_slip_for(req) -> slip code or None  (code_for for bulk_print)
+    slip_for(req) -> slip code or None; skip_reason(req) -> why not   (the request's side's rule, via
+        illdesk.sides; a side's own rule, e.g. borrowing.slips.slip_for, is a code_for for bulk_print)
     default_recipients(code, request) / staff_recipients(request) / staff_email(library) -> addresses
 """
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 from .catalog import LETTERS, SLIPS, LetterSpec
 from .outbox import resend, send_letter
-from .pdf import borrowing_slip_for, bulk_print, lending_slip_for, render_pdf, skip_reason, slip_for
+from .pdf import bulk_print, render_pdf, skip_reason, slip_for
 from .recipients import default_recipients, staff_email, staff_recipients
 from .rendering import Rendered, letter_context, render_letter
 
@@ -31,10 +32,8 @@ __all__ = [
     "SLIPS",
     "LetterSpec",
     "Rendered",
-    "borrowing_slip_for",
     "bulk_print",
     "default_recipients",
-    "lending_slip_for",
     "letter_context",
     "render_letter",
     "render_pdf",

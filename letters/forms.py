@@ -88,11 +88,10 @@ class PartnerRequestForm(forms.Form):
     subject = forms.CharField(label=_("Subject line"), max_length=300)
     body = forms.CharField(label=_("Email text"), widget=forms.Textarea(attrs={"rows": 18}), max_length=20000)
 
-    def __init__(self, *args, **kwargs) -> None:
-        from partners.models import Partner
-
+    def __init__(self, *args, partners, **kwargs) -> None:
+        """`partners`: the partner libraries' queryset (the request's `partner` field names the model)."""
         super().__init__(*args, **kwargs)
-        queryset = Partner.objects.filter(active=True).exclude(email="").order_by("code")
+        queryset = partners.filter(active=True).exclude(email="").order_by("code")
         term = (self.data.get("search") or self.initial.get("search") or "").strip()[:200]
         if term and "\x00" not in term:  # the field refuses NUL, and PostgreSQL cannot even compare it
             from django.db.models import Q

@@ -18,6 +18,8 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
+from illdesk import sides
+
 from . import catalog, pdfjoin, pdfworkers, rendering
 from .barcodes import barcode_img
 
@@ -68,47 +70,13 @@ _SIZE_STYLE = {
 # --- which slip for which request ----------------------------------------------------------------
 
 
-def borrowing_slip_for(req) -> str | None:
-    """Seed 000: receive slip for received (not returned) requests, return slip for returned ones."""
-    from borrowing.statuses import HELD_RETURNABLE, Status
-
-    if req.status in (*HELD_RETURNABLE, Status.RECEIVED_NON_RETURNABLE):
-        return "receive_slip"
-    if req.status in (Status.RETURNED_BY_PATRON, Status.RETURNED_TO_PARTNER):
-        return "return_slip"
-    return None
-
-
-def lending_slip_for(req) -> str | None:
-    """Seed 002: incoming slip before shipping, shipping slip once shipped (physical items only)."""
-    from illdesk.models import Format
-    from lending.statuses import BEFORE_SHIP, ON_LOAN, Status
-
-    if req.status in (*BEFORE_SHIP, Status.CONDITIONAL):
-        return "incoming_slip"
-    if req.supplied_format == Format.DIGITAL:
-        return None
-    if req.status in ON_LOAN or (req.shipped_at and req.status in (Status.COMPLETED, Status.RETURNED_BY_PARTNER)):
-        return "shipping_slip"
-    return None
-
-
 def slip_for(req) -> str | None:
-    return borrowing_slip_for(req) if rendering.side_of(req) == "borrowing" else lending_slip_for(req)
+    """The slip a request gets now (its side's rule), or None."""
+    return sides.of(req).slip_for(req)
 
 
 def skip_reason(req) -> str:
-    status = req.get_status_display()
-    if rendering.side_of(req) == "borrowing":
-        from borrowing.statuses import AT_PARTNER, BEFORE_SEND, SHIPPED
-
-        if req.status in (*BEFORE_SEND, *AT_PARTNER, *SHIPPED):
-            return _("not received yet (status “%(status)s”)") % {"status": status}
-        if req.status == "received_digitally":
-            return _("received digitally: there is no item to label")
-    elif req.supplied_format == "digital":
-        return _("shipped digitally: there is no item to label")
-    return _("no slip is printed for status “%(status)s”") % {"status": status}
+    return sides.of(req).slip_skip_reason(req)
 
 
 # --- rendering -----------------------------------------------------------------------------------

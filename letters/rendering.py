@@ -23,6 +23,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
 
+from illdesk import sides
+
 from . import catalog
 
 DEFAULTS_DIR = Path(__file__).resolve().parent / "templates" / "letters" / "defaults"
@@ -198,13 +200,9 @@ def _label(obj, name: str) -> str:
     return str(getter()) if getter and value not in (None, "") else _s(value)
 
 
-def side_of(req) -> str:
-    return req._meta.app_label
-
-
 def request_url(req) -> str:
     try:
-        path = reverse(f"{side_of(req)}:detail", args=[req.pk])
+        path = reverse(sides.of(req).detail_url_name(), args=[req.pk])
     except NoReverseMatch:
         return ""
     return getattr(settings, "ILLDESK_BASE_URL", "").rstrip("/") + path
@@ -223,17 +221,10 @@ def request_dict(req) -> dict:
     """Plain values only: templates are admin-editable, so they never get model instances."""
     if req is None:  # every key exists, so filters like |default:request.id never meet a missing one
         return dict.fromkeys((*_REQUEST_DERIVED, *_REQUEST_FIELDS), "")
-    side = side_of(req)
-    item = getattr(req, "item", None) if side == "lending" else None
-    if side == "borrowing":
-        barcode = req.temp_barcode
-        pickup = str(req.pickup_location) if req.pickup_location_id else ""
-    else:
-        barcode = item.barcode if item else ""
-        pickup = ""
+    side = sides.of(req)
     data = {
         "id": req.pk,
-        "side": side,
+        "side": side.name,
         "citation": req.citation_line,
         "identifier": req.identifier,
         "request_type": _label(req, "request_type"),
@@ -242,8 +233,7 @@ def request_dict(req) -> dict:
         "status": _label(req, "status"),
         "borrower_request_id": getattr(req, "borrower_request_id", ""),
         "requester_name": req.requester_name or "",
-        "barcode": barcode,
-        "pickup_location": pickup,
+        **side.letter_context(req),  # the barcode and the pickup location, as the side keeps them
         "note": req.request_note,
         "currency": req.currency,
     }

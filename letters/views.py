@@ -16,6 +16,7 @@ from django.utils.html import linebreaks
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from illdesk import sides
 from illdesk.inputs import parse_pks
 from illdesk.requestviews import get_request_for_user, require_operator
 
@@ -28,13 +29,10 @@ MAX_PRINT = 1000
 
 
 def _side(name: str):
-    if name == "borrowing":
-        from borrowing.views import SIDE
-    elif name == "lending":
-        from lending.views import SIDE
-    else:
-        raise Http404(_("No such list."))
-    return SIDE
+    try:
+        return sides.get(name).view()
+    except LookupError:
+        raise Http404(_("No such list.")) from None
 
 
 def _fetch(request, side_name: str, pk: int):
@@ -66,7 +64,7 @@ def _done(request, target: str) -> HttpResponse:
 
 
 def _detail_url(obj) -> str:
-    return reverse(f"{rendering.side_of(obj)}:detail", args=[obj.pk])
+    return reverse(sides.of(obj).detail_url_name(), args=[obj.pk])
 
 
 # --- the letters of one request --------------------------------------------------------------------
@@ -166,13 +164,19 @@ def _fingerprint(subject: str, body: str) -> str:
     return hashlib.sha256(f"{subject}\n{body}".replace("\r\n", "\n").strip().encode()).hexdigest()[:32]
 
 
+def _partners_of(obj):
+    """Every partner library, through the request's own partner field (letters does not import partners)."""
+    return obj._meta.get_field("partner").related_model.objects.all()
+
+
 @login_required
 def partner_request(request, pk: int):
-    side_obj, obj = _fetch(request, "borrowing", pk)
+    # the side this letter is written for, as the catalogue declares it
+    side_obj, obj = _fetch(request, catalog.get("partner_request").sides[0], pk)
     prefill, _lang = rendering.render_for("partner_request", obj, by=request.user, partner=obj.partner)
     fingerprint = _fingerprint(prefill.subject, prefill.text)
     if request.method == "POST":
-        form = PartnerRequestForm(request.POST)
+        form = PartnerRequestForm(request.POST, partners=_partners_of(obj))
         if form.is_valid() and request.POST.get("send"):
             data = form.cleaned_data
             edited = _fingerprint(data["subject"], data["body"]) != request.POST.get("fingerprint", fingerprint)
@@ -196,7 +200,7 @@ def partner_request(request, pk: int):
         initial = {"subject": prefill.subject, "body": prefill.text}
         if obj.partner_id and obj.partner.email:
             initial["partners"] = [obj.partner_id]
-        form = PartnerRequestForm(initial=initial)
+        form = PartnerRequestForm(initial=initial, partners=_partners_of(obj))
     context = {"side": side_obj, "obj": obj, "form": form, "fingerprint": fingerprint}
     return _page(request, "letters/partner_request.html", context, title=_("Place request with partners"))
 
@@ -228,7 +232,7 @@ def slip(request, side: str, pk: int, code: str):
 def _selected(request, side_obj) -> list:
     params = request.POST if request.method == "POST" else request.GET
     ids = sorted(set(parse_pks(params.getlist("ids"))))[:MAX_PRINT]
-    related = set(side_obj.detail_related) | ({"item"} if side_obj.name == "lending" else set())
+    related = set(side_obj.detail_related) | set(sides.get(side_obj.name).extra.get("slip_related", ()))
     return list(side_obj.model.objects.filter(pk__in=ids).select_related(*related).order_by("pk"))
 
 
@@ -241,7 +245,7 @@ def print_slips(request, side: str):
     require_operator(request)
     side_obj = _side(side)
     requests = _selected(request, side_obj)
-    code_for = pdf.borrowing_slip_for if side == "borrowing" else pdf.lending_slip_for
+    code_for = sides.get(side).slip_for
     params = request.POST if request.method == "POST" else request.GET
     if params.get("download"):
         data, printed, skipped = pdf.bulk_print(code_for, requests, page_size=_page_size(request))

@@ -2,8 +2,8 @@
 unauthenticated request to a patron.
 
 Same discipline as borrowing/actions.py: one transaction per action, status changed only through
-`illdesk.workflow.run_transition`, a history row for everything, letters queued in the transaction
-(delivered after commit by the letters outbox).
+the borrowing side's actions (`borrowing.actions.transition`), a history row for everything, letters
+queued in the transaction (delivered after commit by the letters outbox).
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from borrowing import rota
-from borrowing.actions import letter_to_patron
+from borrowing.actions import letter_to_patron, transition
 from borrowing.models import BorrowingRequest
 from borrowing.statuses import Status
 from illdesk.models import HistoryEvent, Patron, PickupLocation, ResourceSharingLibrary
-from illdesk.workflow import ActionRefused, record, run_transition, update_fields
+from illdesk.workflow import ActionRefused, record, update_fields
 from letters.api import send_letter, staff_recipients
 
 from .identifiers import isbn13, normalize_doi, normalize_issn, normalize_pmid, title_key
@@ -111,12 +111,6 @@ def _staff_notice(req: BorrowingRequest, code: str, *, by, context: Callable[[],
     send_letter(code, request=req, to=staff_recipients(req), context=values, by=by)
 
 
-def needs_patron_link(req: BorrowingRequest) -> bool:
-    """A request placed without logging in that no patron has been linked to yet (the staff row action
-    "Link to patron" → opac:link)."""
-    return req.requester_id is None and bool(req.unauthenticated_email or req.unauthenticated_name)
-
-
 # --- placing a request ------------------------------------------------------------------------------------
 
 
@@ -176,8 +170,8 @@ def patron_cancel(req: BorrowingRequest, *, by, note: str = "") -> BorrowingRequ
     notice."""
     note = _check_note(note)
     with transaction.atomic():
-        req = run_transition(req, "patron_cancel", by=by,
-                             message=note or _("Cancelled by the patron in the OPAC"))
+        req = transition(req, "patron_cancel", by=by,
+                         message=note or _("Cancelled by the patron in the OPAC"))
         _staff_notice(req, "staff_patron_cancelled", by=by, context=lambda: {"note": note})
     return req
 
@@ -186,8 +180,8 @@ def ask_renewal(req: BorrowingRequest, *, by, note: str = "") -> BorrowingReques
     """→ Mediated patron renewal: staff then ask the lender (the profile decides how)."""
     note = _check_note(note)
     with transaction.atomic():
-        req = run_transition(req, "patron_asks_renewal", by=by,
-                             message=note or _("The patron asked for a renewal in the OPAC"))
+        req = transition(req, "patron_asks_renewal", by=by,
+                         message=note or _("The patron asked for a renewal in the OPAC"))
         _staff_notice(req, "staff_patron_modified", by=by,
                       context=lambda: {"changes": _("The patron asks for a renewal."), "note": note})
     return req
@@ -241,5 +235,5 @@ def link_to_patron(req: BorrowingRequest, *, patron: Patron, by, approve: bool =
         if not current.rota_entries.exists():
             rota.rebuild(current, by=by, keep_active=False)
         if approve and current.status == S.PENDING_APPROVAL:
-            current = run_transition(current, "approve", by=by)
+            current = transition(current, "approve", by=by)
     return BorrowingRequest.objects.get(pk=current.pk)

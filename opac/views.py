@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 from borrowing.models import BorrowingRequest
 from illdesk.inputs import no_nul
 from illdesk.models import Patron
-from illdesk.roles import is_operator
+from illdesk.roles import operator_required
 from illdesk.workflow import ActionRefused
 
 from . import actions, openurl, resolvers
@@ -285,10 +284,9 @@ def _candidates(req: BorrowingRequest, query: str):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@operator_required
 def link(request: HttpRequest, pk: int) -> HttpResponse:
     """Koha: "Before they can be progressed, you need to link it to a patron record"."""
-    if not is_operator(request.user):
-        raise PermissionDenied(_("Only resource-sharing staff can open this page."))
     req = BorrowingRequest.objects.select_related("owner", "pickup_location").filter(pk=pk).first()
     if req is None:
         raise Http404(_("No such request."))

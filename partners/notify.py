@@ -1,8 +1,8 @@
 """Telling the active partner about a step: `notify_partner(req, event, …)`.
 
-Called by the borrowing and lending actions inside their transaction, right after run_transition.
-The side comes from the model (BorrowingRequest: we are the requesting agency; LendingRequest: we
-supply). What happens depends on the partner's profile type:
+Called by the sides' actions inside their transaction, right after the transition. The events a
+request may announce and the letters for email partners are its side's (`illdesk.sides`:
+partner_events, partner_letters). What happens depends on the partner's profile type:
 
 * iso18626  -> the ISO message goes into the outbox (same transaction), delivered by Celery;
 * email     -> the matching letter (letters.api.send_letter) to the partner's address;
@@ -16,17 +16,16 @@ import logging
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from illdesk import sides
 from illdesk.models import Alert, HistoryEvent
 from illdesk.reasons import reason_label
 from illdesk.workflow import record
-
-from .messaging import mapping
 
 log = logging.getLogger("illdesk.iso18626")
 
 # What each event means, for the letter's subject and for the to-do of manual partners.
 EVENT_TEXT = {
-    # borrowing
+    # as the requesting agency
     "request": gettext_lazy("We request this item"),
     "cancel": gettext_lazy("We ask to cancel this request"),
     "renew": gettext_lazy("We ask to renew this loan"),
@@ -38,7 +37,7 @@ EVENT_TEXT = {
     "lost": gettext_lazy("The item was lost while with us"),
     "resupply": gettext_lazy("Please supply the document again"),
     "conditional_answer": gettext_lazy("Our answer to your conditions"),
-    # lending
+    # as the supplying agency
     "expect_to_supply": gettext_lazy("We expect to supply this item"),
     "will_supply": gettext_lazy("We will supply this item"),
     "unfilled": gettext_lazy("We cannot supply this item"),
@@ -55,29 +54,11 @@ EVENT_TEXT = {
     "cancel_response": gettext_lazy("Our answer to your cancel request"),
     "status_request_response": gettext_lazy("The status of this request"),
 }
-BORROWER_EVENTS = frozenset(mapping.BORROWER_EVENTS)
-LENDER_EVENTS = frozenset(mapping.LENDER_EVENTS)
-
-# Letter codes (letters app) for email partners; every other event goes out as "partner_communication"
-# with a subject and body saying what happened.
-LETTERS = {
-    "borrowing": {"request": "partner_request", "notification": "general_message",
-                  "damaged": "damaged_lost_report", "lost": "damaged_lost_report"},
-    "lending": {"loaned": "lender_ship", "unfilled": "lender_reject", "loan_completed": "lender_checked_in",
-                "overdue": "borrower_overdue", "notification": "general_message", "recalled": "lender_recall"},
-}
-
-
-def side_of(req) -> str:
-    return type(req)._meta.app_label
-
-
 def notify_partner(req, event: str, *, by=None, note: str = "", **details) -> None:
     """Tell `req.partner` that `event` happened (see the module docstring)."""
-    side = side_of(req)
-    known = BORROWER_EVENTS if side == "borrowing" else LENDER_EVENTS
-    if event not in known:
-        raise ValueError(f"unknown {side} event {event!r}; expected one of {sorted(known)}")
+    side = sides.of(req)
+    if event not in side.partner_events:
+        raise ValueError(f"unknown {side.name} event {event!r}; expected one of {sorted(side.partner_events)}")
     partner = req.partner
     if partner is None:
         record(req, by=by, kind=HistoryEvent.Kind.PARTNER_DATA, field=_("Partner message"),
@@ -88,7 +69,7 @@ def notify_partner(req, event: str, *, by=None, note: str = "", **details) -> No
 
         queue(req, partner, event, note=note, details=details, by=by)
     elif partner.is_email:
-        _send_letter(req, partner, event, side=side, by=by, note=note, details=details)
+        _send_letter(req, partner, event, letters=side.partner_letters, by=by, note=note, details=details)
     else:
         record(req, by=by, kind=HistoryEvent.Kind.PARTNER_DATA, field=_("Partner message"),
                new=str(EVENT_TEXT[event]),
@@ -100,7 +81,7 @@ def notify_partner(req, event: str, *, by=None, note: str = "", **details) -> No
 
 def _body(req, event: str, note: str, details: dict) -> str:
     lines = [str(EVENT_TEXT[event]) + "."]
-    if side_of(req) == "lending" and req.borrower_request_id:
+    if getattr(req, "borrower_request_id", ""):  # the borrower's own id, when we supply
         lines.append(_("Your request: %(id)s") % {"id": req.borrower_request_id})
     lines.append(_("Our request: %(id)s") % {"id": req.pk})
     lines.append(_("Title: %(t)s") % {"t": req.citation_line})
@@ -120,8 +101,8 @@ def _body(req, event: str, note: str, details: dict) -> str:
     return "\n".join(lines)
 
 
-def _send_letter(req, partner, event: str, *, side: str, by, note: str, details: dict) -> None:
-    code = LETTERS[side].get(event, "partner_communication")
+def _send_letter(req, partner, event: str, *, letters, by, note: str, details: dict) -> None:
+    code = letters.get(event, "partner_communication")
     if not partner.email:
         record(req, by=by, kind=HistoryEvent.Kind.PARTNER_DATA, field=_("Letter"), new=code,
                message=_("%(partner)s has no email address: letter not sent.") % {"partner": partner.name})

@@ -13,10 +13,8 @@ def deliver_outbound(message_id: int) -> str:
 
 @shared_task(name="partners.retry_due_messages", ignore_result=True)
 def retry_due_messages() -> int:
-    """The ISO 18626 sweeper (every minute from beat): re-enqueue queued/retrying messages that are
-    due, and the locate of requests received whose locate task was lost."""
-    from lending.actions.incoming import requeue_missed_locates
-
+    """The ISO 18626 sweeper (every minute from beat): re-enqueue queued/retrying messages that are due.
+    (The locates of received requests whose task was lost are lending's own sweeper, lending.tasks.)"""
     from .messaging.outbox import retry_due
 
-    return retry_due() + requeue_missed_locates()
+    return retry_due()

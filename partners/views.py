@@ -7,7 +7,6 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
@@ -19,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from illdesk.inputs import safe_next
-from illdesk.roles import is_operator
+from illdesk.roles import operator_required
 from illdesk.workflow import ActionRefused
 
 from .iso18626 import MAX_MESSAGE_BYTES
@@ -37,11 +36,6 @@ def iso18626_endpoint(request):
     body = request.read(MAX_MESSAGE_BYTES + 1)
     answer = inbound.receive(body, headers=request.headers, remote_addr=request.META.get("REMOTE_ADDR", ""))
     return HttpResponse(answer.xml, content_type="application/xml; charset=utf-8")
-
-
-def _require_operator(request) -> None:
-    if not is_operator(request.user):
-        raise PermissionDenied(_("Only resource-sharing staff can open this page."))
 
 
 def request_url(content_type: ContentType, object_id: int) -> str:
@@ -62,8 +56,8 @@ def problem_messages():
 
 
 @login_required
+@operator_required
 def delivery_problems(request):
-    _require_operator(request)
     page = Paginator(problem_messages(), 50).get_page(request.GET.get("page"))
     rows = [(m, request_url(m.content_type, m.object_id)) for m in page.object_list]
     return render(request, "partners/problems.html", {"page": page, "rows": rows})
@@ -71,8 +65,8 @@ def delivery_problems(request):
 
 @login_required
 @require_POST
+@operator_required
 def retry_message(request, pk: int):
-    _require_operator(request)
     msg = get_object_or_404(OutboundMessage, pk=pk)
     try:
         outbox.retry_now(msg, by=request.user)
@@ -84,9 +78,9 @@ def retry_message(request, pk: int):
 
 
 @login_required
+@operator_required
 def request_messages(request, side: str, pk: int):
     """Every ISO 18626 message in and out of one request, oldest first (a tab or a page of its own)."""
-    _require_operator(request)
     if side not in SIDES:
         raise Http404(_("No such side."))
     model = ContentType.objects.get(app_label=side, model=f"{side}request")

@@ -15,6 +15,7 @@ from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from illdesk import sides
 from illdesk.models import Format, RequestType
 from illdesk.reasons import reason_label
 
@@ -75,11 +76,11 @@ def _empty_row() -> dict[str, Any]:
 
 
 def _reason_text(side: str, outcome: str, reason: str) -> str:
-    from tools.aliases import builtin_label
+    from illdesk.aliases import builtin_label
 
     if not reason:
         return _("No reason recorded") if outcome == "unfilled" else ""
-    from tools.models import status_choices
+    from illdesk.models import status_choices
 
     if reason in dict(status_choices(side)):
         return builtin_label(side, reason)
@@ -194,7 +195,7 @@ def cost_table(spec: stats.SideSpec, period: stats.Period, title: str) -> Table:
 
 
 def side_title(side: str) -> str:
-    return _("Borrowing") if side == "borrowing" else _("Lending")
+    return sides.get(side).label()
 
 
 CACHE_SECONDS = 600

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from illdesk.inputs import parse_pk
 from illdesk.models import ResourceSharingLibrary
-from illdesk.roles import is_manager, is_manager_or_admin, is_operator
+from illdesk.roles import is_manager, staff_required
 
 from . import copyright, statistics
 from .forms import PeriodForm, quick_ranges
@@ -23,11 +23,6 @@ from .tables import Table, csv_response, xlsx_response
 def require_manager(request: HttpRequest) -> None:
     if not is_manager(request.user):
         raise PermissionDenied(_("Statistics and fees are for resource-sharing managers."))
-
-
-def require_operator(request: HttpRequest) -> None:
-    if not (is_operator(request.user) or is_manager_or_admin(request.user)):
-        raise PermissionDenied(_("Only resource-sharing staff can open this page."))
 
 
 def _period_query(form: PeriodForm) -> str:
@@ -103,8 +98,8 @@ def copyright_table(rows: list[copyright.JournalRow], year: int) -> Table:
 
 
 @login_required
+@staff_required  # operators, managers and administrators
 def copyright_report(request: HttpRequest) -> HttpResponse:
-    require_operator(request)
     this_year = copyright.current_year()
     year = max(min(_int(request.GET.get("year"), this_year), this_year + 1), 1900)
     library_id = parse_pk(request.GET.get("library")) or None

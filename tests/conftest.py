@@ -19,7 +19,7 @@ def _clean_caches(settings):
     """Aliases and cached statistics must not leak from one test into another (shared Redis in CI)."""
     from django.core.cache import cache
 
-    from tools.aliases import invalidate
+    from illdesk.aliases import invalidate
 
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()

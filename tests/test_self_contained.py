@@ -89,7 +89,8 @@ def test_build_scripts_stay_inside_the_repository(name):
 def test_the_climb_check_finds_a_climb_out(tmp_path):
     """The checker itself: a file that reads ../shared is caught (so the tests above can fail)."""
     source = ROOT / "tests" / "partners" / "x.py"
-    tree = ast.parse('SAMPLES = Path(__file__).resolve().parents[3] / "shared"\nB = Path(__file__).parent.parent.parent.parent')
+    tree = ast.parse('SAMPLES = Path(__file__).resolve().parents[3] / "shared"\n'
+                     'B = Path(__file__).parent.parent.parent.parent')
     targets = [target for _, target in climbs(tree, source)]
     assert targets and not any(inside(t) for t in targets)
     tree = ast.parse('open("../../shared/x.xml")')

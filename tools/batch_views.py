@@ -14,11 +14,11 @@ from django.utils.translation import gettext as _
 
 from illdesk.inputs import parse_pk, parse_pks, safe_next
 from illdesk.requestviews import report_to_user
+from illdesk.roles import require_operator
 
 from . import batches
 from .forms import AddToBatchForm, BatchForm
 from .models import Batch
-from .views import require_operator
 
 
 def _ids(request: HttpRequest) -> list[int]:

@@ -14,8 +14,6 @@ the first is kept as pending in the session until the second arrives.
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -24,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from illdesk.inputs import parse_pk
-from illdesk.workflow import ActionRefused, run_transition
+from illdesk.workflow import ActionRefused
 
 MODES: dict[str, Any] = {
     "receive": gettext_lazy("Receive (borrowing)"),
@@ -112,41 +110,22 @@ def find_lending(code: str):
                  _("No lending request matches “%(code)s”.") % {"code": code})
 
 
-# --- the lending actions (lending.actions when present; the bare transition otherwise) --------------------
+# --- the lending actions: the scan station changes nothing itself ---------------------------------------
 
 
-def _lending_action(name: str) -> Callable | None:
-    try:
-        from lending import actions
-    except ImportError:
-        return None
-    return getattr(actions, name, None)
-
-
-def _call(func: Callable, *args, **kwargs):
-    accepted = inspect.signature(func).parameters
-    return func(*args, **{k: v for k, v in kwargs.items() if k in accepted})
-
-
-def ship(req, *, by, item=None, barcode: str = ""):
+def ship(req, *, by, barcode: str = ""):
     from illdesk.models import Format
+    from lending import actions
 
     if req.requested_format == Format.PHYSICAL_NON_RETURNABLE:
-        action = _lending_action("ship_non_returnable")
-        if action is not None:
-            return _call(action, req, by=by)
-        return run_transition(req, "ship_non_returnable", by=by, tracked=("supplied_format",))
-    action = _lending_action("ship_item")
-    if action is not None:
-        return _call(action, req, barcode=barcode, by=by)
-    return run_transition(req, "ship_physically", by=by, item=item, tracked=("item", "supplied_format"))
+        return actions.ship_non_returnable(req, by=by)
+    return actions.ship_item(req, barcode=barcode, by=by)
 
 
 def check_in(req, *, by, note: str = ""):
-    action = _lending_action("check_in")
-    if action is not None:
-        return _call(action, req, by=by, note=note)
-    return run_transition(req, "check_in", by=by, message=note)
+    from lending import actions
+
+    return actions.check_in(req, by=by, note=note)
 
 
 # --- one scan ------------------------------------------------------------------------------------------------
@@ -155,7 +134,7 @@ def check_in(req, *, by, note: str = ""):
 def _result(level: str, code: str, message: str, req=None) -> Result:
     if req is None:
         return Result(level, code, message)
-    from tools.aliases import label_for
+    from illdesk.aliases import label_for
 
     return Result(level, code, message, req.pk, req._meta.app_label, (req.chapter_title or req.title)[:120],
                   label_for(req))
@@ -240,7 +219,7 @@ def _ship(code: str, pending: dict | None, *, by) -> tuple[Result, dict | None]:
             if req is None:
                 raise ScanError(_("Item %(code)s is not put aside for any request: scan the request slip first.")
                                 % {"code": code})
-        req = ship(req, by=by, item=item, barcode=code)
+        req = ship(req, by=by, barcode=code)
         return _done(code, req, _("Shipped with item %(code)s.") % {"code": code}), None
     req = find_lending(code)
     if req.requested_format == Format.PHYSICAL_NON_RETURNABLE:
@@ -258,18 +237,9 @@ def _ship(code: str, pending: dict | None, *, by) -> tuple[Result, dict | None]:
 def _check_in(code: str, *, by) -> Result:
     item = find_item(code)
     if item is not None:
-        action = _lending_action("scan_in_return")
-        if action is not None:
-            req = action(code, by=by)
-        else:
-            from lending.models import LendingRequest
-            from lending.statuses import ON_LOAN, Status
+        from lending.actions import scan_in_return
 
-            req = _unique(LendingRequest.objects.filter(item=item, status__in=[*ON_LOAN, Status.RETURNED_BY_PARTNER]),
-                          code)
-            if req is None:
-                raise ScanError(_("No lending request is waiting for item %(code)s.") % {"code": code})
-            req = check_in(req, by=by, note=_("Scanned in: %(code)s") % {"code": code})
+        req = scan_in_return(code, by=by)
         return _done(code, req, _("Checked in: item %(code)s is back.") % {"code": code})
     req = check_in(find_lending(code), by=by)
     return _done(code, req, _("Checked in."))

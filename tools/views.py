@@ -4,24 +4,17 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext as _
 
 from illdesk.inputs import no_nul
-from illdesk.roles import is_operator
+from illdesk.roles import operator_required, require_operator
 
 from . import scan
 
 SESSION_KEY = "tools_scan"
 KEPT = 200
-
-
-def require_operator(request: HttpRequest) -> None:
-    if not is_operator(request.user):
-        raise PermissionDenied(_("Only resource-sharing staff can open this page."))
 
 
 def _state(request: HttpRequest) -> dict:
@@ -50,8 +43,8 @@ def _context(request: HttpRequest, mode: str, state: dict, options: scan.Options
 
 
 @login_required
+@operator_required
 def station(request: HttpRequest) -> HttpResponse:
-    require_operator(request)
     state = _state(request)
     if request.method == "GET":
         mode = _mode(request.GET.get("mode"))

@@ -133,3 +133,10 @@ def close_fulfillment(req: LendingRequest, kind: str, state: str, *, by) -> int:
 def cancel_all_fulfillment(req: LendingRequest, *, by) -> None:
     for kind in FulfillmentRequest.Kind.values:
         close_fulfillment(req, kind, FulfillmentRequest.State.CANCELLED, by=by)
+
+
+def let_go(req: LendingRequest, *, by) -> None:
+    """We will not supply: the item put aside goes back on the shelf and open fulfilment requests are
+    cancelled — after a staff reject, an automatic one, a declined or lapsed condition, an expiry alike."""
+    release_item(req, by=by)
+    cancel_all_fulfillment(req, by=by)

@@ -4,20 +4,18 @@ borrower answers our conditions."""
 from __future__ import annotations
 
 import logging
-import time
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.cache import cache, caches
-from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
+from illdesk.cache import TwoLevelCache
 from illdesk.models import HistoryEvent, Note, ResourceSharingLibrary
 from illdesk.notes import add_note, check_len
 from illdesk.workflow import ActionRefused, record, status_label
@@ -25,7 +23,7 @@ from illdesk.workflow import ActionRefused, record, status_label
 from .. import inventory
 from ..models import BibRecord, LendingRequest
 from ..statuses import Status
-from .common import transition
+from .common import let_go, transition
 
 log = logging.getLogger("illdesk.lending")
 
@@ -47,32 +45,19 @@ def default_owner() -> ResourceSharingLibrary:
     return owner
 
 
-OWNER_KEY = "lending:default-owner:v1"
-OWNER_SECONDS = 300
-OWNER_LOCAL_SECONDS = 1.0
-_owner_memo: list[tuple[float, int]] = []
+# Every incoming request needs it and it practically never changes: saving or deleting a library drops it
+# (lending.apps connects forget_default_owner); in front of a shared cache each process keeps it a second too,
+# sparing a busy endpoint a Redis round trip.
+_OWNER = TwoLevelCache("lending:default-owner:v1", lambda: default_owner().pk, seconds=300, local_seconds=1.0)
 
 
 def default_owner_id() -> int:
-    """default_owner's id, cached: every incoming request needs it and it practically never changes.
-    Saving or deleting a library drops the entry (lending.apps connects forget_default_owner). In
-    front of a shared cache each process also keeps it for OWNER_LOCAL_SECONDS, sparing a busy
-    endpoint a Redis round trip (the local-memory cache is in-process already)."""
-    now, shared = time.monotonic(), not isinstance(caches["default"], LocMemCache)
-    if shared and _owner_memo and now - _owner_memo[0][0] < OWNER_LOCAL_SECONDS:
-        return _owner_memo[0][1]
-    pk = cache.get(OWNER_KEY)
-    if pk is None:
-        pk = default_owner().pk
-        cache.set(OWNER_KEY, pk, OWNER_SECONDS)
-    if shared:
-        _owner_memo[:] = [(now, pk)]
-    return pk
+    """default_owner's id, cached."""
+    return _OWNER.get()
 
 
 def forget_default_owner(*_args, **_kwargs) -> None:
-    _owner_memo.clear()
-    cache.delete(OWNER_KEY)
+    _OWNER.forget()
 
 
 def create_incoming(partner, *, fields: dict[str, Any], by=None, locate_after_commit: bool = False) -> LendingRequest:
@@ -223,4 +208,6 @@ def conditional_answer(req: LendingRequest, *, accepted: bool, by=None, note: st
         req = transition(req, "borrower_answered_condition", by=by, accepted=accepted,
                          message=message + (f": {note}" if note else ""), tracked=("reply_by",))
         add_note(req, Note.Kind.FROM_PARTNER, note, by=by)
+        if not accepted:
+            let_go(req, by=by)
     return req

@@ -16,7 +16,7 @@ from illdesk.workflow import ActionRefused
 
 from ..models import LendingRequest
 from ..statuses import Status
-from .common import cancel_all_fulfillment, notify, release_item, transition
+from .common import let_go, notify, transition
 
 S = Status
 
@@ -63,8 +63,7 @@ def reject(req: LendingRequest, *, by, reason: str, internal_note: str = "", par
         add_note(req, Note.Kind.INTERNAL, _("Rejected: %(reason)s") % {"reason": reason_label(reason)}
                  + (f"\n{internal_note.strip()}" if internal_note.strip() else ""), by=by)
         add_note(req, Note.Kind.TO_PARTNER, partner_note, by=by)
-        release_item(req, by=by)
-        cancel_all_fulfillment(req, by=by)
+        let_go(req, by=by)
         notify(req, "unfilled", by=by, note=partner_note, reason=reason)
     return req
 
@@ -124,8 +123,7 @@ def answer_cancel(req: LendingRequest, *, by, accepted: bool, note: str = "") ->
         req = transition(req, "answer_cancel", by=by, accepted=accepted, resume_status=resume,
                          message=note or (_("Cancel accepted") if accepted else _("Cancel refused")))
         if accepted:
-            release_item(req, by=by)
-            cancel_all_fulfillment(req, by=by)
+            let_go(req, by=by)
         add_note(req, Note.Kind.TO_PARTNER, note, by=by)
         notify(req, "cancel_response", by=by, note=note, accepted=accepted)
     return req

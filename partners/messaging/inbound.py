@@ -14,7 +14,9 @@
 4. Idempotency: a key over the message's kind, header and content; a message whose key already
    acted is answered with the very same confirmation and nothing happens twice (a unique
    constraint settles two copies arriving at once).
-5. Apply (partners.messaging.apply) in one transaction with the log row; a refusal rolls back.
+5. Apply: the side that registered a handler for the message kind (borrowing/iso.py for a
+   supplyingAgencyMessage, lending/iso.py for a request or a requestingAgencyMessage) runs it in one
+   transaction with the log row; a refusal (engine.Refused) rolls back.
 Every message, good or bad, is stored as an InboundMessage with the confirmation we gave.
 """
 
@@ -31,6 +33,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from illdesk import sides
 from illdesk.models import HistoryEvent
 from illdesk.workflow import record
 
@@ -45,7 +48,8 @@ from ..iso18626.messages import (
     SupplyingAgencyMessage,
 )
 from ..models import InboundMessage, Partner
-from . import apply, peers
+from . import peers
+from .engine import Refused
 
 log = logging.getLogger("illdesk.iso18626")
 
@@ -54,6 +58,21 @@ log = logging.getLogger("illdesk.iso18626")
 class Answer:
     xml: bytes
     log: InboundMessage
+
+
+# The kind a side registers its handler under (SideInfo.iso_handlers).
+MESSAGE_KINDS: dict[type, str] = {Request: "request", SupplyingAgencyMessage: "supplyingAgencyMessage",
+                                  RequestingAgencyMessage: "requestingAgencyMessage"}
+
+
+def _handler(msg: Message):
+    kind = MESSAGE_KINDS[type(msg)]
+    handler = sides.handler_for(kind)
+    if handler is None:  # a side switched off (not installed): say so instead of failing
+        log.error("no side handles ISO 18626 %s messages", kind)
+        raise Refused(ErrorType.UNRECOGNISED_DATA_VALUE,
+                      f"{kind}: this library cannot take these messages at the moment; please send it another way")
+    return handler
 
 
 def _stored_text(body: bytes) -> str:
@@ -222,12 +241,7 @@ def _receive(body: bytes, headers: Mapping[str, str], entry: InboundMessage) -> 
         return _duplicate(entry, original)
     try:
         with transaction.atomic():
-            if isinstance(msg, SupplyingAgencyMessage):
-                handled = apply.handle_sam(msg, partner)
-            elif isinstance(msg, RequestingAgencyMessage):
-                handled = apply.handle_ram(msg, partner)
-            else:
-                handled = apply.handle_request(msg, partner)
+            handled = _handler(msg)(msg, partner)
             xml = serialize(build_confirmation(msg, ok=True))
             _link(entry, handled.request)
             entry.acted = True
@@ -240,7 +254,7 @@ def _receive(body: bytes, headers: Mapping[str, str], entry: InboundMessage) -> 
                 record(handled.request, by=None, kind=HistoryEvent.Kind.PARTNER_DATA,
                        field=_("ISO 18626 message"), new=f"← {partner.name}: {entry.summary}",
                        message=(handled.outcome + (f" — {note}" if note else ""))[:2000])
-    except apply.Refused as exc:
+    except Refused as exc:
         entry.pk, entry.acted, entry.outcome = None, False, ""
         entry.content_type, entry.object_id = None, None
         _link(entry, exc.request)

@@ -1,8 +1,9 @@
 """Our requests and events -> the ISO 18626 messages that tell a partner about them.
 
-Borrowing side (we are the requesting agency): the Request and requestingAgencyMessages, with the
-BorrowingRequest pk as requestingAgencyRequestId. Lending side (we supply): supplyingAgencyMessages
-with the borrower's id (`borrower_request_id`) and our LendingRequest pk as supplyingAgencyRequestId.
+Which agency we are comes from the request's side (`sides.of(req).iso_role`). As the requesting agency:
+the Request and requestingAgencyMessages, with our request's pk as requestingAgencyRequestId. As the
+supplying agency: supplyingAgencyMessages with the borrower's id (`borrower_request_id`) and our pk as
+supplyingAgencyRequestId, the status from the side's `iso_status`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
+
+from illdesk import sides
 
 from ..iso18626.messages import (
     Action,
@@ -119,7 +122,7 @@ def _last_sent_status(req) -> Status | None:
     return None
 
 
-# --- borrowing side ------------------------------------------------------------------------------
+# --- we request (iso_role "requester") ------------------------------------------------------------------------------
 
 
 def borrower_header(req, partner) -> Header:
@@ -225,7 +228,7 @@ def build_borrower_message(req, partner, event: str, *, note: str = "", details:
     return Built(message, f"{action.value}{label.get(event, '')}")
 
 
-# --- lending side --------------------------------------------------------------------------------
+# --- we supply (iso_role "supplier") ----------------------------------------------------------------------------------
 
 
 def lender_header(req, partner) -> Header:
@@ -257,10 +260,8 @@ def build_lender_message(req, partner, event: str, *, note: str = "", details: d
     if event not in mapping.LENDER_EVENTS:
         raise ValueError(f"unknown lending event {event!r}")
     reason, status = mapping.LENDER_EVENTS[event]
-    label, current = mapping.lending_iso_status(req.status, supplied_format=req.supplied_format,
-                                                reject_reason=req.reject_reason,
-                                                last_sent=_last_sent_status(req),
-                                                precise=event != "status_request_response")
+    label, current = sides.of(req).iso_status(req, last_sent=_last_sent_status(req),
+                                              precise=event != "status_request_response")
     answer: bool | None = None
     text = note
     offered = None
@@ -308,7 +309,7 @@ def build_lender_message(req, partner, event: str, *, note: str = "", details: d
 
 def build(req, partner, event: str, *, note: str = "", details: dict | None = None) -> Built:
     details = details or {}
-    if type(req)._meta.app_label == "borrowing":
+    if sides.of(req).iso_role == "requester":
         return build_borrower_message(req, partner, event, note=note, details=details)
     return build_lender_message(req, partner, event, note=note, details=details)
 

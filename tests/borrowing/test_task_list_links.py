@@ -88,7 +88,7 @@ def test_a_chosen_value_stays_in_view_and_links_keep_the_query(client, operator,
 
 
 def test_statuses_show_their_library_alias(client, operator, library):
-    from tools.models import StatusAlias
+    from illdesk.models import StatusAlias
 
     StatusAlias.objects.create(side="borrowing", status="sent", label="With the lender")
     make_borrowing(library, "sent")

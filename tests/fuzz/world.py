@@ -65,8 +65,10 @@ def build(*, library, pickup, level, patron, iso_partner, email_partner, operato
                                           unauthenticated_email="vera@example.org", pickup_location=pickup))
     world.borrowing.append(make_borrowing(library, "sent", partner=email_partner, requester=patron,
                                           request_type="article", chapter_title="On fuzzing", issn="0028-0836"))
-    item = Item.objects.filter(record=world.records[0]).first()
+    first = Item.objects.filter(record=world.records[0]).first()
     for i, status in enumerate(LendingStatus.values):
+        # a copy of its own: an item serves one active lending request at a time
+        item = Item.objects.create(record=first.record, barcode=f"39008{i:06d}", library=first.library)
         partner = (iso_partner, email_partner)[i % 2]
         if status == "conditional":
             partner = email_partner  # staff record the borrower's answer only for non-ISO borrowers

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from integrations import jobs
 from integrations.models import IntegrationProfile, LibraryCodeMapping
 from tests.celery_eager import tasks_in_process
 
@@ -32,7 +31,7 @@ class Notified:
     delay: float = 0.0
     fail_for: set[int] = field(default_factory=set)
 
-    def __call__(self, req, event: str, *, note: str = "", **details) -> None:
+    def __call__(self, req, event: str, *, by=None, note: str = "", **details) -> None:
         if req.pk in self.fail_for:
             raise RuntimeError("partner unreachable")
         if self.delay:
@@ -46,9 +45,10 @@ class Notified:
 
 @pytest.fixture
 def notified(monkeypatch) -> Notified:
-    """Records every partner notification the jobs send (instead of ISO messages / letters)."""
+    """Records every partner notification the jobs' actions send (instead of ISO messages / letters): the
+    sides' actions reach partners.notify.notify_partner, which decides between a message and a letter."""
     recorder = Notified()
-    monkeypatch.setattr(jobs, "notify_partner", recorder)
+    monkeypatch.setattr("partners.notify.notify_partner", recorder)
     return recorder
 
 

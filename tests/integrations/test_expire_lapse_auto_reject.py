@@ -7,10 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.contrib.contenttypes.models import ContentType
 
 from borrowing.models import RotaEntry
+from illdesk.models import HistoryEvent
 from integrations.jobs import run_job
 from integrations.models import JobRun
+from lending.models import BibRecord, FulfillmentRequest, Item, LendingRequest
 from tests.factories import make_borrowing, make_lending
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -110,3 +113,42 @@ def test_a_job_that_breaks_is_recorded_as_failed(monkeypatch):
     assert run.state == JobRun.State.FAILED
     assert "database went away" in run.errors
     assert run.finished_at is not None
+
+
+def _holding(library, partner, status: str, **fields):
+    """A lending request with a copy put aside for it and an open fulfilment request, as located ones are."""
+    record = BibRecord.objects.create(record_id=f"R-{status}", title="Flora Fennica")
+    item = Item.objects.create(record=record, barcode=f"39009-{status}", library=library,
+                               state=Item.State.IN_RESOURCE_SHARING)
+    req = make_lending(library, status, partner=partner, item=item, **fields)
+    fr = FulfillmentRequest.objects.create(request=req, kind=FulfillmentRequest.Kind.SHIP_PHYSICALLY, item=item)
+    return req, item, fr
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("job", "status", "fields", "after"), [
+    ("auto_reject", "pending_auto_reject", {}, "rejected"),
+    ("expire_requests", "created", {"last_interest_date": YESTERDAY}, "expired"),
+    ("lapse_conditionals", "conditional", {"reply_by": YESTERDAY, "conditional_reason": "Costs 10 EUR"},
+     "rejected"),
+])
+def test_a_job_that_stops_a_lending_request_lets_its_copy_and_fulfilment_go(library, iso_partner, notified,
+                                                                              settings, job, status, fields, after):
+    """What a staff reject does, the scheduled one does too: the copy is back on the shelf, the open
+    fulfilment request is cancelled, and both leave history rows."""
+    settings.ILLDESK_AUTO_REJECT_HOURS = 24
+    with time_machine.travel(TODAY - datetime.timedelta(days=3), tick=False):
+        req, item, fr = _holding(library, iso_partner, status, **fields)
+    with time_machine.travel(TODAY, tick=False):
+        run = run_job(job)
+    req.refresh_from_db()
+    item.refresh_from_db()
+    fr.refresh_from_db()
+    assert (run.updated, run.failed) == (1, 0)
+    assert req.status == after
+    assert item.state == Item.State.ON_SHELF
+    assert fr.state == FulfillmentRequest.State.CANCELLED and fr.closed_at is not None
+    logged = set(HistoryEvent.objects.filter(
+        content_type=ContentType.objects.get_for_model(LendingRequest), object_id=req.pk,
+    ).values_list("field", "new_value"))
+    assert {("Item status", "On shelf"), ("Fulfillment request", "Cancelled")} <= logged

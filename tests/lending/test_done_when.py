@@ -1,7 +1,7 @@
 """Issue 4 "Done when": an operator takes incoming requests from created to completed through the UI —
 a physical loan (scan to ship, returned, checked in), a digital copy (upload), a non-returnable, a
 conditional answered both ways, and a reject. The borrower's own steps arrive as ISO messages; here
-they are the transitions the ISO mapping runs (partners.messaging.mapping.LENDING_RULES)."""
+they are the transitions the ISO mapping runs (lending.iso.LENDING_RULES)."""
 
 from datetime import timedelta
 

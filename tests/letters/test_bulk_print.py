@@ -8,8 +8,10 @@ import pytest
 from django.urls import reverse
 
 from borrowing.models import BorrowingRequest
+from borrowing.slips import slip_for as borrowing_slip_for
 from lending.models import LendingRequest
-from letters.api import borrowing_slip_for, bulk_print, lending_slip_for
+from lending.slips import slip_for as lending_slip_for
+from letters.api import bulk_print
 from tests.factories import make_borrowing, make_lending
 
 from .conftest import barcodes, pdf_info, pdf_text

@@ -12,8 +12,9 @@ import billiard
 import pytest
 
 from borrowing.models import BorrowingRequest
+from borrowing.slips import slip_for as borrowing_slip_for
 from letters import pdf, pdfjoin, pdfworkers
-from letters.api import borrowing_slip_for, bulk_print
+from letters.api import bulk_print
 from tests.factories import make_borrowing
 
 from .conftest import barcodes, pdf_info, pdf_outline, pdf_pages

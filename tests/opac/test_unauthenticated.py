@@ -11,7 +11,6 @@ from django.utils import timezone
 from borrowing.models import BorrowingRequest
 from illdesk.models import HistoryEvent
 from letters.models import SentLetter
-from opac.actions import needs_patron_link
 from opac.forms import make_token
 from tests.opac.conftest import book_data
 
@@ -139,7 +138,7 @@ def test_only_operators_open_the_link_page(client, anonymous_allowed, pickup, pa
 
 def test_staff_find_the_patron_and_link_the_request(client, anonymous_allowed, pickup, patron, operator):
     req = _unauth_request(client, pickup)
-    assert needs_patron_link(req)
+    assert req.needs_patron_link
     patron.first_name, patron.last_name, patron.email = "Sam", "Page", "sam@example.org"
     patron.save()
     client.force_login(operator)
@@ -156,7 +155,7 @@ def test_staff_find_the_patron_and_link_the_request(client, anonymous_allowed, p
     assert response["Location"] == reverse("borrowing:detail", args=[req.pk])
     req.refresh_from_db()
     assert (req.requester, req.patron_category, req.status) == (patron, patron.category, "created")
-    assert not needs_patron_link(req)
+    assert not req.needs_patron_link
     requester_row = req.history.get(kind=HistoryEvent.Kind.FIELD, field="Requester")
     assert (requester_row.old_value, requester_row.actor) == ("", operator)
     assert "P0001" in requester_row.new_value

@@ -6,9 +6,9 @@ import pytest
 from django.test import Client
 
 from borrowing.models import BorrowingRequest
+from illdesk import sides
 from partners.iso18626 import MAX_MESSAGE_BYTES
 from partners.iso18626.messages import AgencyId, ReasonForMessage, Status
-from partners.messaging import apply
 from partners.models import InboundMessage
 from tests.factories import make_borrowing
 
@@ -118,7 +118,7 @@ def test_a_bug_on_our_side_is_an_error_confirmation_not_a_500(peer, library, mon
     def explode(msg, partner):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(apply, "handle_sam", explode)
+    monkeypatch.setitem(sides.get("borrowing").iso_handlers, "supplyingAgencyMessage", explode)
     with caplog.at_level(logging.ERROR, logger="illdesk.iso18626"):
         _, confirmation = post(sam(req.pk, Status.LOANED))
     assert status_of(confirmation) == "ERROR"

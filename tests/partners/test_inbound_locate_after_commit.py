@@ -12,10 +12,9 @@ from illdesk.models import HistoryEvent, Note
 from lending import actions
 from lending.actions import incoming
 from lending.models import BibRecord, Item, LendingRequest
-from lending.tasks import locate_received
+from lending.tasks import locate_received, requeue_missed_locates
 from partners.iso18626.messages import Action
 from partners.models import InboundMessage
-from partners.tasks import retry_due_messages
 
 from .iso_helpers import post, ram, request, status_of
 
@@ -118,7 +117,7 @@ def test_a_broker_that_is_down_at_commit_costs_nothing_but_time(peer, library, m
     assert "the sweeper will" in caplog.text
     monkeypatch.undo()
     with time_machine.travel(timezone.now() + timedelta(minutes=3)):
-        retry_due_messages()  # the ISO sweeper, every minute from beat
+        requeue_missed_locates()  # lending's sweeper, every minute from beat
     assert fresh(req).locate_status == "not_located"
 
 
@@ -157,3 +156,16 @@ def test_two_deliveries_of_the_task_at_once_locate_once(peer, library, monkeypat
     assert inner == ["not_located"]
     assert status_rows(req) == ["Locate failed"]
     assert Note.objects.filter(text="No resources located").count() == 1
+
+
+def test_lendings_locate_sweeper_is_its_own_beat_task_every_minute():
+    from celery import current_app
+    from django_celery_beat.models import PeriodicTask
+
+    import illdesk.celery  # noqa: F401 - registers the apps' tasks
+
+    task = PeriodicTask.objects.get(task="lending.requeue_missed_locates")
+    assert task.enabled and (task.interval.every, task.interval.period) == (60, "seconds")
+    assert "lending.requeue_missed_locates" in current_app.tasks
+    # the ISO sweeper no longer knows about lending
+    assert PeriodicTask.objects.filter(task="partners.retry_due_messages").exists()

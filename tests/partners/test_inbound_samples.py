@@ -1,4 +1,5 @@
-"""Every real message in tests/partners/samples (see its README for where each came from), posted to /iso18626 with the peers and requests it
+"""Every real message in tests/partners/samples (see its README for where each came from), posted to
+/iso18626 with the peers and requests it
 refers to set up: each is applied, or refused with the right errorType, and always logged."""
 
 from pathlib import Path

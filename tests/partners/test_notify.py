@@ -6,11 +6,13 @@ from decimal import Decimal
 
 import pytest
 
+from borrowing.iso import sam_event
+from illdesk import sides
 from illdesk.models import HistoryEvent
 from partners.iso18626 import parse, validate
 from partners.messaging import mapping
 from partners.models import OutboundMessage, Partner
-from partners.notify import LETTERS, notify_partner
+from partners.notify import notify_partner
 from tests.factories import make_borrowing, make_lending
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +66,7 @@ def test_conditions_travel_in_the_note_and_as_offered_costs(library, peer):
     assert msg.message_info.note == "Condition: Library use only, Cost: 7.50 EUR, Reply by: 2030-01-31, Ask us"
     assert msg.message_info.offered_costs.monetary_value == Decimal("7.50")
     # and our own borrowing side reads it back as conditions
-    assert mapping.sam_event(msg.message_info.reason_for_message, msg.status_info.status, None,
+    assert sam_event(msg.message_info.reason_for_message, msg.status_info.status, None,
                              note=msg.message_info.note, offered_costs=True) == "Conditions"
 
 
@@ -106,7 +108,7 @@ def test_email_partners_get_the_matching_letter(side, event, code, letters, libr
     notify_partner(req, event, note="Kiitos", **DETAILS.get(event, {}))
     assert not OutboundMessage.objects.exists()
     (got, kwargs), = letters
-    assert got == code == LETTERS[side].get(event, "partner_communication")
+    assert got == code == sides.get(side).partner_letters.get(event, "partner_communication")
     assert kwargs["to"] == ["ill@mail.example.org"] and kwargs["language"] == "fi" and kwargs["request"] == req
     assert kwargs["context"]["subject"] and kwargs["context"]["body"]
     assert kwargs["context"]["note"] == "Kiitos"
@@ -146,8 +148,8 @@ def test_no_partner_and_unknown_events(library):
 
 @pytest.mark.parametrize("requested_format", ["physical", "digital", "physical_non_returnable"])
 def test_our_request_reads_back_as_the_same_lending_request(requested_format, library, peer, patron):
+    from lending.iso import request_fields
     from partners.iso18626 import serialize
-    from partners.messaging.apply import request_fields
     from partners.messaging.outgoing import build_request
 
     req = make_borrowing(library, "sent", partner=peer, requester=patron, isbn="9780465026562", issn="",

@@ -146,6 +146,7 @@ POST = matrix.parse("""
 url                                                       anonymous  patron           operator         manager          admin
 /                                                         login      →/opac/requests/ →/borrowing/     →/borrowing/     →/admin/
 /login/                                                   ok         ok               ok               ok               ok
+/favicon.ico                                              →/static/favicon.svg →/static/favicon.svg →/static/favicon.svg →/static/favicon.svg →/static/favicon.svg
 /logout/                                                  login      login            login            login            login
 /borrowing/                                               login      403              ok               ok               403
 /borrowing/bulk/                                          login      403              →/borrowing/     →/borrowing/     403
@@ -265,6 +266,7 @@ illdesk.patroncategory               ok   ok   ok   ok   ok
 illdesk.patron                       ok   ok   ok   ok   ok
 illdesk.tag                          ok   ok   ok   ok   ok
 illdesk.statussetting                ok   ok   ok   ok   ok
+illdesk.statusalias                  ok   ok   ok   ok   ok
 illdesk.historyevent                 ok   403  ok   403  ok
 illdesk.note                         ok   ok   ok   ok   ok
 illdesk.generalmessage               ok   ok   ok   ok   ok
@@ -296,7 +298,6 @@ integrations.apitoken                ok   ok   ok   ok   ok
 reports.feerule                      ok   ok   ok   ok   ok
 reports.copyrightrule                ok   ok   ok   ok   ok
 reports.invoice                      ok   403  ok   ok   ok
-tools.statusalias                    ok   ok   ok   ok   ok
 tools.batch                          ok   ok   ok   ok   ok
 """.strip().splitlines()}
 ADMIN_ROUTE = re.compile(r"^admin/(?P<app>\w+)/(?P<model>\w+)/"

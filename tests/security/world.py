@@ -55,6 +55,7 @@ def build(cast, text: Text = plain) -> World:  # noqa: PLR0915 - one flat recipe
         HistoryEvent,
         Note,
         Patron,
+        StatusAlias,
         StatusSetting,
         Tag,
     )
@@ -73,7 +74,7 @@ def build(cast, text: Text = plain) -> World:  # noqa: PLR0915 - one flat recipe
     from opac.models import OpacSettings
     from partners.models import InboundMessage, OutboundMessage, RotaAssignmentRule, RotaTemplate, RotaTemplateMember
     from reports.models import CopyrightRule, FeeRule, Invoice
-    from tools.models import Batch, StatusAlias
+    from tools.models import Batch
 
     w = World()
     o = w.objects
