@@ -14,16 +14,12 @@ REDIS_URL, and the tests) is in-process already and needs nothing in front.
 
 from __future__ import annotations
 
-import copy
 import hashlib
-import time
 from collections.abc import Iterable
-from functools import partial
 
-from django.core.cache import cache, caches
-from django.core.cache.backends.locmem import LocMemCache
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
+
+from illdesk.cache import TwoLevelCache
 
 from ..iso18626.messages import AgencyId
 from ..models import Partner, WorkflowProfile
@@ -31,7 +27,6 @@ from ..models import Partner, WorkflowProfile
 KEY = "partners:iso-peer:v1:{}"
 SECONDS = 300
 LOCAL_SECONDS = 1.0
-_local: dict[str, tuple[float, Partner]] = {}
 
 
 def _key(agency_type: str, agency_value: str) -> str:
@@ -40,39 +35,28 @@ def _key(agency_type: str, agency_value: str) -> str:
     return KEY.format(hashlib.sha256(symbol.encode("utf-8")).hexdigest())
 
 
+def _load(agency_type: str, agency_value: str) -> Partner | None:
+    return (Partner.objects.filter(agency_id_type__iexact=(agency_type or "").strip(),
+                                   agency_id_value__iexact=(agency_value or "").strip())
+            .select_related("workflow_profile").first())
+
+
+# Unknown agency ids come back None, which the helper never caches: a partner added later counts at once.
+_PEERS = TwoLevelCache(_key, _load, seconds=SECONDS, local_seconds=LOCAL_SECONDS, forget_after_commit=True)
+
+
 def find_partner(agency: AgencyId) -> Partner | None:
-    """The partner whose agency id (type and value, case-insensitive) is `agency`, or None."""
-    key = _key(agency.type, agency.value)
-    now, shared = time.monotonic(), not isinstance(caches["default"], LocMemCache)
-    memo = _local.get(key) if shared else None
-    if memo is not None and now - memo[0] < LOCAL_SECONDS:
-        return copy.copy(memo[1])  # each message its own instance: it may cache relations on it
-    partner = cache.get(key)
-    if partner is None:
-        partner = (Partner.objects.filter(agency_id_type__iexact=agency.type.strip(),
-                                          agency_id_value__iexact=agency.value.strip())
-                   .select_related("workflow_profile").first())
-        if partner is None:
-            return None
-        cache.set(key, partner, SECONDS)
-    if shared:
-        _local[key] = (now, partner)
-        return copy.copy(partner)
-    return partner
+    """The partner whose agency id (type and value, case-insensitive) is `agency`, or None. Each call gets
+    its own instance: a message may cache relations on it."""
+    return _PEERS.get(agency.type, agency.value)
 
 
 def forget(partners: Iterable[tuple[str, str]]) -> None:
     """Drop the entries of these (agency id type, value) pairs, now and again once the current
     transaction commits (a message handled in between may have cached what was still committed)."""
-    keys = [_key(t, v) for t, v in partners if v]
-    if keys:
-        _drop(keys)
-        transaction.on_commit(partial(_drop, keys))
-
-
-def _drop(keys: list[str]) -> None:
-    _local.clear()
-    cache.delete_many(keys)
+    variants = [(t, v) for t, v in partners if v]
+    if variants:
+        _PEERS.forget(*variants)
 
 
 def forget_queryset(queryset) -> None:

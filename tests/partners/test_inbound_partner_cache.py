@@ -6,6 +6,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from borrowing.models import BorrowingRequest
+from illdesk import cache as two_level
 from partners.iso18626.messages import AgencyId, ReasonForMessage, Status
 from partners.messaging import peers
 from partners.models import Partner
@@ -86,8 +87,8 @@ def test_with_a_shared_cache_another_process_s_change_counts_within_a_second(sen
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
                                    "LOCATION": str(tmp_path)}}
     clock = [1000.0]
-    monkeypatch.setattr(peers.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(peers, "_local", {})
+    monkeypatch.setattr(two_level.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(peers._PEERS, "_memo", {})
     assert status_of(will_supply(sent)) == "OK"  # now in the shared cache and in this process's memo
     # another process deactivates the partner: its signal drops the shared entry, not our memo
     Partner.objects.filter(pk=peer.pk).update(active=False)
