@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from illdesk import dialogs
 from illdesk import requestviews as rv
 
-from .dialogs import DIALOGS
+from .dialogs import DIALOGS, SIMPLE
 from .models import BorrowingRequest
 from .statuses import REMOVABLE, Status
 from .tasklist import CONFIG
@@ -29,8 +29,7 @@ SIDE = rv.Side(
     detail_related=("partner__workflow_profile", "owner", "assignee", "requester__category", "pickup_location",
                     "level_of_service", "patron_category"),
     dialogs=(*dialogs.COMMON, *DIALOGS),
-    simple_actions=frozenset({"approve", "loan_to_patron", "reactivate", "cancel_recall", "check_out_to_patron",
-                            "mark_overdue", "complete"}),
+    simple_actions=SIMPLE,
 )
 
 

@@ -18,22 +18,44 @@ from . import assignment
 
 @dataclass(frozen=True)
 class Dialog:
+    """A dialog with a form runs `form.save(by=user)`: the form owns its effect (it calls the side's action
+    and returns the sentence shown afterwards), as Django's PasswordResetForm.save sends its mail. A
+    confirm-only dialog (no form) names the `run(obj, None, user)` it confirms; a row action that is a page
+    of its own (Side.pages) needs neither."""
+
     name: str
     label: str
     form_class: type[forms.Form] | None
-    run: Callable  # run(obj, form_or_None, user) -> message shown afterwards
+    run: Callable | None = None  # confirm-only dialogs: run(obj, None, user) -> message
     available: Callable | None = None  # extra actions only: available(obj, user) -> bool
     confirm: str = ""  # text of a confirmation-only dialog
 
+    def perform(self, obj, form, user) -> str:
+        if self.run is not None:
+            return self.run(obj, form, user)
+        return form.save(by=user)
 
-class AssignForm(forms.Form):
+
+class DialogForm(forms.Form):
+    """The form of a dialog: it knows the request and the user it was made for; `save(by=)` does the
+    action and returns what to tell the user."""
+
+    def __init__(self, *args, obj=None, user=None, **kwargs):
+        self.obj, self.user = obj, user
+        super().__init__(*args, **kwargs)
+
+    def save(self, *, by) -> str:
+        raise NotImplementedError(f"{type(self).__name__} does not say what it does")
+
+
+class AssignForm(DialogForm):
     assignee = forms.ModelChoiceField(queryset=None, label=_("Assign to"))
     send_email = forms.BooleanField(required=False, label=_("Send as email"))
     note = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
                            label=_("Note"))
 
     def __init__(self, *args, obj=None, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, obj=obj, user=user, **kwargs)
         self.fields["assignee"].queryset = assignment.assignable_users()
         self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.username
         if user is not None and not assignment.can_assign(obj, user):
@@ -41,11 +63,10 @@ class AssignForm(forms.Form):
         elif user is not None and obj is not None and obj.assignee_id is None:
             self.fields["assignee"].initial = user.pk
 
-
-def _assign(obj, form, user) -> str:
-    data = form.cleaned_data
-    assignment.assign(obj, to=data["assignee"], by=user, note=data["note"], send_email=data["send_email"])
-    return _("Assigned to %(name)s.") % {"name": data["assignee"].get_full_name() or data["assignee"].username}
+    def save(self, *, by) -> str:
+        data = self.cleaned_data
+        assignment.assign(self.obj, to=data["assignee"], by=by, note=data["note"], send_email=data["send_email"])
+        return _("Assigned to %(name)s.") % {"name": data["assignee"].get_full_name() or data["assignee"].username}
 
 
 def _release(obj, form, user) -> str:
@@ -53,7 +74,7 @@ def _release(obj, form, user) -> str:
     return _("The task is unassigned now.")
 
 
-ASSIGN = Dialog("assign", _("Assign to"), AssignForm, _assign, available=assignment.can_assign)
+ASSIGN = Dialog("assign", _("Assign to"), AssignForm, available=assignment.can_assign)
 RELEASE = Dialog("release", _("Release"), None, _release, available=assignment.can_release,
                  confirm=_("Release this task so that it is unassigned?"))
 COMMON = [ASSIGN, RELEASE]

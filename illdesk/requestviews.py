@@ -1,8 +1,8 @@
 """Views shared by both task lists. Each side passes its `Side`; borrowing/views.py and
 lending/views.py stay a few lines each."""
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from . import bulk, dialogs, sides, tasklist
+from . import bulk, dialogs, tasklist
 from .aliases import alias_label
 from .inputs import parse_pks, safe_next
 from .models import HistoryEvent, Tag
@@ -35,11 +35,16 @@ class Side:
     tabs: list[tuple[str, str]]
     detail_related: tuple[str, ...] = ()
     scope_tabs: bool = False  # lending: assigned to me / unassigned / assigned to others
-    # Transitions run straight from a confirm button (optional note); others need their own dialog.
-    simple_actions: frozenset = frozenset()
+    # Run straight from a confirm button: name -> run(obj, user, note), the side's action for it (returns the
+    # request). Others need their own dialog.
+    simple_actions: Mapping[str, Callable] = field(default_factory=dict)
     dialogs: tuple = ()  # illdesk.dialogs.Dialog: transitions with input, and extra actions
+    # Row actions that are pages of their own: name -> page(request, obj, spec) (lending: edit, locate …)
+    pages: Mapping[str, Callable] = field(default_factory=dict)
     # guard(obj, user) on the locked row before a bulk transition: raises ActionRefused (lending: the edit lock)
     guard: Callable | None = None
+    # why `user` can do nothing with `obj` now, or None (lending: "… is editing this request until 14:05")
+    unavailable_text: Callable | None = None
 
     def dialog(self, name: str):
         return next((d for d in self.dialogs if d.name == name), None)
@@ -48,7 +53,7 @@ class Side:
         """What the user can do now: the state machine's answer, limited to actions with a UI, plus
         the extra actions whose own rule allows them."""
         with_dialog = {d.name for d in self.dialogs if d.available is None}
-        offered = self.simple_actions | with_dialog
+        offered = set(self.simple_actions) | with_dialog
         actions = [a for a in available_transitions(obj, user) if a.name in offered]
         actions += [RowAction(d.name, str(d.label)) for d in self.dialogs
                     if d.available is not None and d.available(obj, user)]
@@ -299,33 +304,45 @@ def detail_tab(request, side: Side, pk: int, tab: str):
     return render(request, "illdesk/detail.html", context)
 
 
+def _not_offered(request, side: Side, obj) -> HttpResponse:
+    why = side.unavailable_text(obj, request.user) if side.unavailable_text else None
+    return refuse(request, why or _("This action is not available for this request now."), 409, side, obj.pk)
+
+
 @login_required
 def perform(request, side: Side, pk: int, action: str):
-    """Run a no-argument transition offered on the request page (others have their own dialogs)."""
+    """Run a confirm-only action offered on the request page (with an optional note) through the side's
+    action for it; the others have their own dialogs."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     obj = get_request_for_user(request, side, pk)
-    offered = {a.name for a in side.actions_for(obj, request.user)}
-    if action not in offered or action not in side.simple_actions:
-        return _refuse(request, _("This action is not available for this request now."), 409, side, pk)
-    note = request.POST.get("note", "").strip()[:1000]
+    run = side.simple_actions.get(action)
+    if run is None or action not in {a.name for a in side.actions_for(obj, request.user)}:
+        return _not_offered(request, side, obj)
     try:
-        sides.of(obj).transition(obj, action, by=request.user, message=note)
+        req = run(obj, request.user, request.POST.get("note", "").strip()[:1000])
     except ActionRefused as exc:
-        return _refuse(request, exc.message, exc.status, side, pk)
-    messages.success(request, _("Done."))
-    return redirect(f"{side.name}:detail", pk=pk)
+        return refuse(request, exc.message, exc.status, side, pk)
+    return done(request, _("Done: the request is “%(status)s”.") % {"status": req.get_status_display()},
+                reverse(f"{side.name}:detail", args=[pk]))
 
 
 @login_required
 def dialog(request, side: Side, pk: int, name: str):
-    """GET: the dialog's form (an htmx fragment, or a page without JavaScript). POST: run it."""
+    """GET: the dialog's form (an htmx fragment, or a page without JavaScript). POST: run it. A row action
+    that is a page of its own (`side.pages`) is served by that page."""
     obj = get_request_for_user(request, side, pk)
     spec = side.dialog(name)
     if spec is None:
         raise Http404(_("No such action."))
     if name not in {a.name for a in side.actions_for(obj, request.user)}:
-        return _refuse(request, _("This action is not available for this request now."), 409, side, pk)
+        return _not_offered(request, side, obj)
+    page = side.pages.get(name)
+    if page is not None:
+        try:
+            return page(request, obj, spec)
+        except ActionRefused as exc:
+            return refuse(request, exc.message, exc.status, side, pk)
     form = None
     if spec.form_class is not None:
         kwargs = {"obj": obj, "user": request.user}
@@ -333,29 +350,38 @@ def dialog(request, side: Side, pk: int, name: str):
             if request.method == "POST" else spec.form_class(**kwargs)
     if request.method == "POST" and (form is None or form.is_valid()):
         try:
-            message = spec.run(obj, form, request.user)
+            message = spec.perform(obj, form, request.user)
         except ActionRefused as exc:
-            return _refuse(request, exc.message, exc.status, side, pk)
-        messages.success(request, message)
-        target = reverse(f"{side.name}:detail", args=[pk])
-        if request.htmx:
-            response = HttpResponse(status=204)
-            response["HX-Redirect"] = target
-            return response
-        return redirect(target)
-    context = {"side": side, "obj": obj, "spec": spec, "form": form}
+            return refuse(request, exc.message, exc.status, side, pk)
+        return done(request, message, reverse(f"{side.name}:detail", args=[pk]))
     # htmx swaps only 2xx answers: an invalid form comes back as 200 so the errors show in the dialog.
-    status = 400 if request.method == "POST" and not request.htmx else 200
+    return render_dialog(request, side, obj, spec, form,
+                         status=400 if request.method == "POST" and not request.htmx else 200)
+
+
+def render_dialog(request, side: Side, obj, spec, form, *, status: int = 200) -> HttpResponse:
+    """A dialog: an htmx fragment, or a page of its own without JavaScript."""
+    context = {"side": side, "obj": obj, "spec": spec, "form": form}
     template = "illdesk/partials/dialog.html" if request.htmx else "illdesk/dialog_page.html"
     return render(request, template, context, status=status)
 
 
-def _refuse(request, message: str, status: int, side: Side, pk: int) -> HttpResponse:
+def done(request, message: str, target: str) -> HttpResponse:
+    """After an action: the message, and the browser (or htmx) goes to `target`."""
+    messages.success(request, message)
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
+def refuse(request, message: str, status: int, side: Side, pk: int | None = None) -> HttpResponse:
+    """An action refused: the sentence, as text for htmx or as a page with the way back."""
     if request.htmx:
         # Plain text: htmx shows it as text (static/js/illdesk.js); the message may hold a user's name.
         return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
-    response = render(request, "illdesk/refused.html", {"message": message, "side": side, "pk": pk}, status=status)
-    return response
+    return render(request, "illdesk/refused.html", {"message": message, "side": side, "pk": pk}, status=status)
 
 
 def urls_for(side: Side) -> list:

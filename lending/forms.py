@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from illdesk.assignment import assignable_users
+from illdesk.dialogs import DialogForm
 from illdesk.reasons import RejectReason
 from illdesk.uploads import ALLOWED_UPLOADS, check_upload, max_upload_mb
 
+from . import actions
 from .actions.manage import EDITABLE
 from .models import FulfillmentRequest, Item, LendingRequest
 
@@ -26,16 +29,12 @@ def future_date(value):
     return value
 
 
-class LendingForm(forms.Form):
-    """Dialog forms get the request and the user (illdesk.requestviews.dialog passes them)."""
-
-    def __init__(self, *args, obj: LendingRequest | None = None, user=None, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.obj, self.user = obj, user
-
-
-class NoteForm(LendingForm):
+class RefuseRenewalForm(DialogForm):
     note = forms.CharField(label=_("Note to partner"), **NOTE)
+
+    def save(self, *, by) -> str:
+        actions.refuse_renewal(self.obj, by=by, note=self.cleaned_data["note"])
+        return gettext("Renewal refused; the borrower was told.")
 
 
 class EditForm(forms.ModelForm):
@@ -57,13 +56,19 @@ class EditForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.changed_data if name in EDITABLE}
 
 
-class RejectForm(LendingForm):
+class RejectForm(DialogForm):
     reason = forms.ChoiceField(label=_("Reject reason"), choices=[("", "—"), *RejectReason.choices])
     internal_note = forms.CharField(label=_("Internal note"), **NOTE)
     partner_note = forms.CharField(label=_("Note to partner"), **NOTE)
 
+    def save(self, *, by) -> str:
+        d = self.cleaned_data
+        actions.reject(self.obj, by=by, reason=d["reason"], internal_note=d["internal_note"],
+                       partner_note=d["partner_note"])
+        return gettext("The request is rejected; the borrower was told.")
 
-class RenewForm(LendingForm):
+
+class RenewForm(DialogForm):
     due_date = forms.DateField(label=_("Due date"), widget=DateInput(), validators=[future_date])
     internal_note = forms.CharField(label=_("Internal note"), **NOTE)
     partner_note = forms.CharField(label=_("Note to partner"), **NOTE)
@@ -73,25 +78,41 @@ class RenewForm(LendingForm):
         if self.obj is not None and self.obj.due_date:
             self.fields["due_date"].initial = self.obj.due_date
 
+    def save(self, *, by) -> str:
+        d = self.cleaned_data
+        actions.renew(self.obj, by=by, due_date=d["due_date"], internal_note=d["internal_note"],
+                      partner_note=d["partner_note"])
+        return gettext("Renewed until %(date)s.") % {"date": d["due_date"].isoformat()}
 
-class RecallForm(LendingForm):
+
+class RecallForm(DialogForm):
     due_date = forms.DateField(label=_("New due date"), required=False, widget=DateInput(),
                                validators=[future_date], help_text=_("Empty keeps the current due date."))
     note = forms.CharField(label=_("Note to partner"), **NOTE)
 
+    def save(self, *, by) -> str:
+        d = self.cleaned_data
+        actions.recall(self.obj, by=by, due_date=d["due_date"], note=d["note"])
+        return gettext("The item is recalled.")
 
-class ConditionalForm(LendingForm):
+
+class ConditionalForm(DialogForm):
     reason = forms.CharField(label=_("Reason"), max_length=200,
                              help_text=_("The condition the borrower must accept, e.g. “Reading room use only”."))
     reply_by = forms.DateField(label=_("Date for reply"), widget=DateInput(), validators=[future_date],
                                help_text=_("The last day we wait for the borrower's answer."))
     note = forms.CharField(label=_("Note"), **NOTE)
 
+    def save(self, *, by) -> str:
+        d = self.cleaned_data
+        actions.conditional(self.obj, by=by, reason=d["reason"], reply_by=d["reply_by"], note=d["note"])
+        return gettext("Conditions sent; the borrower answers by %(date)s.") % {"date": d["reply_by"].isoformat()}
+
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
 
-class AnswerForm(LendingForm):
+class AnswerForm(DialogForm):
     answer = forms.ChoiceField(label=_("Answer"), choices=YES_NO, widget=forms.RadioSelect)
     note = forms.CharField(label=_("Note"), **NOTE)
 
@@ -100,14 +121,32 @@ class AnswerForm(LendingForm):
         return self.cleaned_data["answer"] == "yes"
 
 
-class GeneralMessageForm(LendingForm):
+class ConditionAnswerForm(AnswerForm):
+    """The borrower's answer to our conditions, got by email (ISO borrowers answer by message)."""
+
+    def save(self, *, by) -> str:
+        req = actions.conditional_answer(self.obj, accepted=self.accepted, by=by, note=self.cleaned_data["note"])
+        return gettext("Recorded: the request is “%(status)s”.") % {"status": req.get_status_display()}
+
+
+class CancelAnswerForm(AnswerForm):
+    def save(self, *, by) -> str:
+        req = actions.answer_cancel(self.obj, by=by, accepted=self.accepted, note=self.cleaned_data["note"])
+        return gettext("Cancel answered: the request is “%(status)s”.") % {"status": req.get_status_display()}
+
+
+class GeneralMessageForm(DialogForm):
     text = forms.CharField(label=_("Message"), max_length=1000, widget=forms.Textarea(attrs={"rows": 5}))
+
+    def save(self, *, by) -> str:
+        actions.general_message(self.obj, by=by, text=self.cleaned_data["text"])
+        return gettext("Message sent to the borrower.")
 
 
 # --- digital shipping ------------------------------------------------------------------------------------
 
 
-class ShipDigitallyForm(LendingForm):
+class ShipDigitallyForm(DialogForm):
     file = forms.FileField(label=_("File"), help_text=_("One file (PDF, ZIP, JPEG, PNG or TIFF); zip several files "
                                                         "into one."))
     note = forms.CharField(label=_("Note to partner"), **NOTE)
@@ -120,6 +159,10 @@ class ShipDigitallyForm(LendingForm):
 
     def clean_file(self):
         return check_upload(self.cleaned_data["file"])
+
+    def save(self, *, by) -> str:
+        req = actions.ship_digitally(self.obj, upload=self.cleaned_data["file"], by=by, note=self.cleaned_data["note"])
+        return gettext("File shipped; the request is “%(status)s”.") % {"status": req.get_status_display()}
 
 
 # --- the Shipping Items page --------------------------------------------------------------------------------

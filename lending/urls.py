@@ -6,13 +6,11 @@ from . import views
 from .views import SIDE
 
 app_name = "lending"
-# The lending views come first: they serve the row actions that are pages of their own, the edit lock
-# and the lending bulk actions under the same URL names as the shared machinery (urls_for).
+# The lending bulk view comes first: it adds lending's own bulk actions (remove alerts) under the shared
+# URL name; row actions that are pages of their own are served by the shared dialog view (SIDE.pages).
 urlpatterns = [
     path("bulk/", views.bulk, name="bulk"),
     path("ship/", views.ship, name="ship"),
     path("report/", views.report, name="report"),
-    path("<int:pk>/do/<slug:action>/", views.perform, name="perform"),
-    path("<int:pk>/dialog/<slug:name>/", views.dialog, name="dialog"),
     *urls_for(SIDE),
 ]

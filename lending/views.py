@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from illdesk import dialogs as common_dialogs
 from illdesk import requestviews as rv
 from illdesk.inputs import parse_pk, parse_pks, safe_next
+from illdesk.requestviews import done
 from illdesk.workflow import ActionRefused, RowAction
 
 from . import actions, forms, inventory, printing
@@ -37,51 +38,11 @@ class LendingSide(rv.Side):
         return super().actions_for(obj, user)
 
 
-SIDE = LendingSide(
-    name="lending",
-    title=gettext_lazy("Lending requests"),
-    model=LendingRequest,
-    config=CONFIG,
-    status_choices=Status.choices,
-    removable=REMOVABLE,
-    tabs=[
-        ("general", gettext_lazy("General information")),
-        ("history", gettext_lazy("History")),
-        ("notes", gettext_lazy("Notes")),
-        ("messages", gettext_lazy("General messages")),
-        ("alerts", gettext_lazy("Alerts")),
-        ("attachments", gettext_lazy("Attachments")),
-        ("letters", gettext_lazy("Letters")),
-        ("partner_messages", gettext_lazy("Partner messages")),
-    ],
-    detail_related=("partner__workflow_profile", "owner", "assignee", "level_of_service", "item", "record",
-                    "locked_by"),
-    scope_tabs=True,
-    dialogs=(*common_dialogs.COMMON, *DIALOGS),
-    simple_actions=frozenset(SIMPLE),
-    guard=actions.refuse_if_locked,
-)
-
-
 # --- helpers -----------------------------------------------------------------------------------------------
 
 
 def refuse(request, message: str, status: int, pk: int | None = None) -> HttpResponse:
-    if request.htmx:
-        # Plain text: htmx shows it as text (static/js/illdesk.js); the message may hold a user's name.
-        return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
-    context = {"message": message, "side": SIDE, "pk": pk}
-    template = "illdesk/refused.html" if pk is not None else "lending/refused.html"
-    return render(request, template, context, status=status)
-
-
-def done(request, message: str, target: str) -> HttpResponse:
-    messages.success(request, message)
-    if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = target
-        return response
-    return redirect(target)
+    return rv.refuse(request, message, status, SIDE, pk)
 
 
 def _detail_url(pk: int) -> str:
@@ -89,48 +50,10 @@ def _detail_url(pk: int) -> str:
 
 
 def _dialog_response(request, obj, spec, form, *, status: int = 200) -> HttpResponse:
-    context = {"side": SIDE, "obj": obj, "spec": spec, "form": form}
-    template = "illdesk/partials/dialog.html" if request.htmx else "illdesk/dialog_page.html"
-    return render(request, template, context, status=status)
+    return rv.render_dialog(request, SIDE, obj, spec, form, status=status)
 
 
-# --- row actions -----------------------------------------------------------------------------------------
-
-
-@login_required
-def dialog(request, pk: int, name: str):
-    """Every lending row action's URL: pages of their own here, dialogs through illdesk.requestviews."""
-    obj = rv.get_request_for_user(request, SIDE, pk)
-    spec = SIDE.dialog(name)
-    if spec is None:
-        raise Http404(_("No such action."))
-    if name not in {a.name for a in SIDE.actions_for(obj, request.user)}:
-        holder = actions.lock_text(obj, request.user)
-        return refuse(request, holder or _("This action is not available for this request now."), 409, pk)
-    page = PAGES.get(name)
-    if page is None:
-        return rv.dialog(request, SIDE, pk, name)
-    try:
-        return page(request, obj, spec)
-    except ActionRefused as exc:
-        return refuse(request, exc.message, exc.status, pk)
-
-
-@login_required
-def perform(request, pk: int, action: str):
-    """The confirm-only transitions of the request page, run through their lending action."""
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    obj = rv.get_request_for_user(request, SIDE, pk)
-    if action not in SIMPLE or action not in {a.name for a in SIDE.actions_for(obj, request.user)}:
-        holder = actions.lock_text(obj, request.user)
-        return refuse(request, holder or _("This action is not available for this request now."), 409, pk)
-    try:
-        req = SIMPLE[action](obj, request.user, request.POST.get("note", "").strip()[:1000])
-    except ActionRefused as exc:
-        return refuse(request, exc.message, exc.status, pk)
-    return done(request, _("Done: the request is “%(status)s”.") % {"status": req.get_status_display()},
-                _detail_url(pk))
+# --- row actions that are pages of their own (SIDE.pages; illdesk.requestviews.dialog serves them) ----------
 
 
 def edit_page(request, obj, spec):
@@ -262,6 +185,33 @@ PAGES = {
     "search": search_page,
     "fulfillment": fulfillment_page,
 }
+
+SIDE = LendingSide(
+    name="lending",
+    title=gettext_lazy("Lending requests"),
+    model=LendingRequest,
+    config=CONFIG,
+    status_choices=Status.choices,
+    removable=REMOVABLE,
+    tabs=[
+        ("general", gettext_lazy("General information")),
+        ("history", gettext_lazy("History")),
+        ("notes", gettext_lazy("Notes")),
+        ("messages", gettext_lazy("General messages")),
+        ("alerts", gettext_lazy("Alerts")),
+        ("attachments", gettext_lazy("Attachments")),
+        ("letters", gettext_lazy("Letters")),
+        ("partner_messages", gettext_lazy("Partner messages")),
+    ],
+    detail_related=("partner__workflow_profile", "owner", "assignee", "level_of_service", "item", "record",
+                    "locked_by"),
+    scope_tabs=True,
+    dialogs=(*common_dialogs.COMMON, *DIALOGS),
+    simple_actions=SIMPLE,
+    guard=actions.refuse_if_locked,
+    unavailable_text=actions.lock_text,
+    pages=PAGES,
+)
 
 
 # --- Shipping Items ------------------------------------------------------------------------------------------

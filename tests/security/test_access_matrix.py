@@ -78,7 +78,6 @@ url                                                       anonymous  patron     
 /letters/letter/{borrowing_letter}/resend/                login      405              405              405              405
 /letters/letter/{borrowing_letter}/retry/                 login      405              405              405              405
 /letters/print/borrowing/                                 login      403              ok               ok               403
-/letters/report/lending/                                  login      403              →/lending/       →/lending/       403
 # OPAC: a patron sees only their own requests (another patron's do not exist: 404); staff have no card
 /opac/                                                    →/opac/request/ →/opac/requests/ →/opac/requests/ →/opac/requests/ →/opac/requests/
 /opac/request/                                            login      ok               403              403              403
@@ -189,7 +188,6 @@ url                                                       anonymous  patron     
 /letters/letter/{borrowing_letter}/resend/                login      403              →/borrowing/{borrowing}/ →/borrowing/{borrowing}/ 403
 /letters/letter/{borrowing_letter}/retry/                 login      403              →/borrowing/{borrowing}/ →/borrowing/{borrowing}/ 403
 /letters/print/borrowing/                                 login      403              ok               ok               403
-/letters/report/lending/                                  login      403              →/lending/       →/lending/       403
 /opac/                                                    →/opac/request/ →/opac/requests/ →/opac/requests/ →/opac/requests/ →/opac/requests/
 /opac/request/                                            login      400              403              403              403
 /opac/request/{opac_own}/sent/                            404        ok               404              404              404
@@ -306,12 +304,10 @@ ADMIN_ROUTE = re.compile(r"^admin/(?P<app>\w+)/(?P<model>\w+)/"
 # How many POST forms each role at least meets on the pages it may open (each page counted once per URL).
 MIN_POST_FORMS = {"anonymous": 2, "patron": 20, "operator": 75, "manager": 80, "admin": 350}
 
-# Routes defined twice (urls_for after lending's own views): the first pattern answers, the second is
+# Routes defined twice (urls_for after lending's own bulk view): the first pattern answers, the second is
 # never reached. A probe URL of each must resolve to the first.
 SHADOWED = {
     "lending/bulk/": "/lending/bulk/",
-    "lending/<int:pk>/do/<slug:action>/": "/lending/1/do/will_supply/",
-    "lending/<int:pk>/dialog/<slug:name>/": "/lending/1/dialog/edit/",
 }
 
 
