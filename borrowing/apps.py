@@ -21,7 +21,11 @@ class BorrowingConfig(AppConfig):
         sides.register(sides.SideInfo(
             name="borrowing", model=BorrowingRequest, statuses=Status, final=frozenset(FINAL),
             label=lambda: _("Borrowing"), view=view, slip_for=slips.slip_for, slip_skip_reason=slips.skip_reason,
-            letter_context=slips.letter_values, transition=actions.transition,
+            letter_context=slips.letter_values, letters=slips.LETTERS, transition=actions.transition,
             iso_role="requester", partner_events=frozenset(BORROWER_EVENTS), partner_letters=iso.PARTNER_LETTERS,
             iso_handlers={"supplyingAgencyMessage": iso.handle_sam},
+            work_permissions=("borrowing.view_borrowingrequest", "borrowing.change_borrowingrequest",
+                              "borrowing.add_borrowingrequest", "borrowing.process_borrowingrequest"),
+            manage_permissions=("borrowing.manage_borrowing_assignments", "borrowing.reactivate_borrowingrequest",
+                                "borrowing.view_borrowing_operator", "borrowing.delete_borrowingrequest"),
         ))

@@ -112,7 +112,7 @@ def staff_permission(instance, user) -> bool:
 
 
 def reactivate_permission(instance, user) -> bool:
-    return can_reactivate(user)
+    return can_reactivate(user, "borrowing")
 
 
 class BorrowingRequest(ConcurrentTransitionMixin, AbstractRequest):

@@ -4,6 +4,15 @@ from django.utils.translation import gettext as _
 
 from .statuses import AT_PARTNER, BEFORE_SEND, HELD_RETURNABLE, SHIPPED, Status
 
+#: The letters and slips of letters.catalog this side sends: its request pages, admin previews and letter
+#: lists offer these (registered as SideInfo.letters).
+LETTERS = frozenset({
+    "assignment_notice", "borrowing_info", "cancel_request", "damaged_lost_report", "general_message",
+    "partner_communication", "partner_request", "patron_digital_delivery", "patron_ready_for_pickup",
+    "patron_request_update", "patron_unavailable", "query_to_patron", "receive_slip", "return_slip",
+    "staff_patron_cancelled", "staff_patron_modified",
+})
+
 
 def slip_for(req) -> str | None:
     """Receive slip for received (not returned) requests, return slip for returned ones."""

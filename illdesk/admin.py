@@ -31,6 +31,7 @@ from .models import (
     StatusAlias,
     StatusSetting,
     Tag,
+    side_choices,
 )
 from .uploads import check_upload
 
@@ -125,13 +126,13 @@ class SideStatusField(forms.ChoiceField):
     @staticmethod
     def _grouped():
         groups = []
-        for side, side_label in StatusSetting.Side.choices:
+        for side, side_label in side_choices():
             options = [(f"{side}:{code}", f"{side_label}: {label}") for code, label in _status_choices(side)]
             groups.append((side_label, options))
         return [("", "---------"), *groups]
 
     def valid_value(self, value) -> bool:
-        bare = {code for side in StatusSetting.Side.values for code, _label in _status_choices(side)}
+        bare = {code for side in sides.names() for code, _label in _status_choices(side)}
         return super().valid_value(value) or value in bare
 
 
@@ -272,7 +273,7 @@ class RequestLinkedAdmin(admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "content_type":
             kwargs["queryset"] = ContentType.objects.filter(
-                app_label__in=["borrowing", "lending"], model__endswith="request"
+                app_label__in=sides.names(), model__endswith="request"
             ).exclude(model="purchaserequest")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 

@@ -120,14 +120,15 @@ class Tag(models.Model):
         return self.name
 
 
+def side_choices() -> list[tuple[str, str]]:
+    # A callable (evaluated when asked): the sides register themselves after the models are imported.
+    return [(info.name, info.label()) for info in sides.all()]
+
+
 class StatusSetting(models.Model):
     """Admin overrides per status: whether it counts as inactive (completed) in the task lists."""
 
-    class Side(models.TextChoices):
-        BORROWING = "borrowing", _("Borrowing")
-        LENDING = "lending", _("Lending")
-
-    side = models.CharField(_("side"), max_length=10, choices=Side.choices)
+    side = models.CharField(_("side"), max_length=10, choices=side_choices)
     status = models.CharField(_("status"), max_length=40)
     inactive = models.BooleanField(_("inactive"), default=False)
 
@@ -138,11 +139,6 @@ class StatusSetting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.side}: {self.status}"
-
-
-def side_choices() -> list[tuple[str, str]]:
-    # A callable (evaluated when asked): the sides register themselves after the models are imported.
-    return [(info.name, info.label()) for info in sides.all()]
 
 
 def status_choices(side: str) -> list[tuple[str, str]]:

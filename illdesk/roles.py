@@ -7,20 +7,16 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
+from . import sides
+
 OPERATOR = "Fulfillment Services Operator"
 MANAGER = "Fulfillment Services Manager"
 ADMIN = "General System Administrator"
 ROLE_NAMES = (OPERATOR, MANAGER, ADMIN)
 
+# What operators may do with the shared records; each side adds what they may do with its requests
+# (SideInfo.work_permissions / manage_permissions, registered in its AppConfig.ready()).
 _WORK = [
-    "borrowing.view_borrowingrequest",
-    "borrowing.change_borrowingrequest",
-    "borrowing.add_borrowingrequest",
-    "borrowing.process_borrowingrequest",
-    "lending.view_lendingrequest",
-    "lending.change_lendingrequest",
-    "lending.add_lendingrequest",
-    "lending.process_lendingrequest",
     "illdesk.view_historyevent",
     "illdesk.add_note",
     "illdesk.view_note",
@@ -30,24 +26,18 @@ _WORK = [
     "illdesk.view_tag",
     "illdesk.add_tag",
 ]
-_MANAGE = [
-    "borrowing.manage_borrowing_assignments",
-    "borrowing.reactivate_borrowingrequest",
-    "borrowing.view_borrowing_operator",
-    "borrowing.delete_borrowingrequest",
-    "lending.manage_lending_assignments",
-    "lending.reactivate_lendingrequest",
-    "lending.view_lending_operator",
-    "lending.delete_lendingrequest",
-]
 _CONFIGURE_APPS = ("illdesk", "partners", "letters", "django_celery_beat", "integrations", "opac", "reports",
                    "tools")
 
-ROLE_PERMISSIONS: dict[str, list[str]] = {
-    OPERATOR: _WORK,
-    MANAGER: _WORK + _MANAGE,
-    ADMIN: [],  # gets every permission of the configuration apps, see ensure_roles
-}
+
+def role_permissions() -> dict[str, list[str]]:
+    work = [p for info in sides.all() for p in info.work_permissions] + _WORK
+    manage = [p for info in sides.all() for p in info.manage_permissions]
+    return {
+        OPERATOR: work,
+        MANAGER: work + manage,
+        ADMIN: [],  # gets every permission of the configuration apps, see ensure_roles
+    }
 
 
 def _groups(user) -> frozenset[str]:
@@ -83,7 +73,7 @@ def is_manager_or_admin(user) -> bool:
     return is_manager(user) or is_admin(user)
 
 
-def can_reactivate(user, side: str = "borrowing") -> bool:
+def can_reactivate(user, side: str) -> bool:
     return is_manager(user) or (is_operator(user) and user.has_perm(f"{side}.reactivate_{side}request"))
 
 
@@ -124,7 +114,7 @@ def ensure_roles() -> None:
     """Create the groups with their permissions (idempotent; run after every migrate)."""
     from django.contrib.auth.models import Group, Permission
 
-    for name, perms in ROLE_PERMISSIONS.items():
+    for name, perms in role_permissions().items():
         group, _ = Group.objects.get_or_create(name=name)
         wanted = []
         for dotted in perms:

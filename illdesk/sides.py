@@ -37,6 +37,10 @@ class SideInfo:
     iso_handlers: Mapping[str, Callable] = field(default_factory=dict)
     iso_status: Callable[..., Any] | None = None
     letter_context: Callable[[Any], dict] = lambda req: {}  # side-specific letter variables (barcode, pickup)
+    letters: frozenset[str] = frozenset()  # the letter and slip codes (letters.catalog) this side sends
+    # permissions ("app.codename") the staff roles get on this side's requests (illdesk.roles.ensure_roles)
+    work_permissions: tuple[str, ...] = ()
+    manage_permissions: tuple[str, ...] = ()
     transition: Callable[..., Any] | None = None  # the side's audited action wrapper around run_transition
     extra: Mapping[str, Any] = field(default_factory=dict)  # further facts a feature asks the side for
 

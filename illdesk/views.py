@@ -4,13 +4,14 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from . import sides
 from .roles import is_admin, is_operator
 
 
 @login_required
 def home(request):
     if is_operator(request.user):
-        return redirect("borrowing:list")
+        return redirect(f"{next(sides.all()).name}:list")  # the first side registered: borrowing
     # Administrators who do not work requests would only meet a "staff only" page on the task list.
     if is_admin(request.user) or request.user.is_staff:
         return redirect("admin:index")

@@ -61,7 +61,7 @@ def inactive_statuses(side: str) -> frozenset[str]:
 
 
 def forget_inactive_statuses(*_args, **_kwargs) -> None:
-    _INACTIVE.forget(*((side,) for side in StatusSetting.Side.values))
+    _INACTIVE.forget(*((side,) for side in sides.names()))
 
 
 def refresh_is_active(model) -> int:

@@ -33,8 +33,13 @@ class LendingConfig(AppConfig):
         sides.register(sides.SideInfo(
             name="lending", model=LendingRequest, statuses=Status, final=frozenset(FINAL),
             label=lambda: _("Lending"), view=view, slip_for=slips.slip_for, slip_skip_reason=slips.skip_reason,
-            letter_context=slips.letter_values, extra={"slip_related": ("item",)}, transition=transition,
+            letter_context=slips.letter_values, letters=slips.LETTERS, extra={"slip_related": ("item",)},
+            transition=transition,
             iso_role="supplier", partner_events=frozenset(LENDER_EVENTS), partner_letters=iso.PARTNER_LETTERS,
             iso_handlers={"request": iso.handle_request, "requestingAgencyMessage": iso.handle_ram},
             iso_status=iso.iso_status,
+            work_permissions=("lending.view_lendingrequest", "lending.change_lendingrequest",
+                              "lending.add_lendingrequest", "lending.process_lendingrequest"),
+            manage_permissions=("lending.manage_lending_assignments", "lending.reactivate_lendingrequest",
+                                "lending.view_lending_operator", "lending.delete_lendingrequest"),
         ))

@@ -6,6 +6,14 @@ from illdesk.models import Format
 
 from .statuses import BEFORE_SHIP, ON_LOAN, Status
 
+#: The letters and slips of letters.catalog this side sends: its request pages, admin previews and letter
+#: lists offer these (registered as SideInfo.letters).
+LETTERS = frozenset({
+    "assignment_notice", "borrower_overdue", "general_message", "incoming_slip", "lender_checked_in",
+    "lender_recall", "lender_reject", "lender_ship", "lending_report_slip", "partner_communication",
+    "shipping_slip",
+})
+
 
 def slip_for(req) -> str | None:
     """Incoming slip before shipping, shipping slip once shipped (physical items only)."""

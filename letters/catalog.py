@@ -15,10 +15,10 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from illdesk import sides
+
 PATRON, PARTNER, STAFF = "patron", "partner", "staff"
 EMAIL, SLIP = "email", "slip"
-BORROWING, LENDING = "borrowing", "lending"
-BOTH = (BORROWING, LENDING)
 
 COMMON_VARIABLES: dict[str, str] = {
     "request.id": "illdesk request number",
@@ -53,11 +53,15 @@ class LetterSpec:
     name: Any  # lazy translation
     description: Any
     audience: str  # patron / partner / staff
-    sides: tuple[str, ...]
     kind: str = EMAIL
     variables: dict[str, str] = field(default_factory=dict)  # letter-specific → what it holds
     sample: Callable[[Any], dict] | None = None  # request → example values for previews
     aliases: dict[str, str] = field(default_factory=dict)  # other name a caller may use → documented name
+
+    @property
+    def sides(self) -> tuple[str, ...]:
+        """The sides that send this letter: each side registers its codes (illdesk.sides, `letters`)."""
+        return tuple(info.name for info in sides.all() if self.code in info.letters)
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -84,32 +88,32 @@ _LETTERS = [
     # --- to patrons -----------------------------------------------------------------------------
     LetterSpec("cancel_request", _("Cancel Request letter"),
                _("Tells the patron the request was cancelled (by staff, or no partner could supply)."),
-               PATRON, (BORROWING,), variables={"reason": "why, in words", "note": "free text from staff"},
+               PATRON, variables={"reason": "why, in words", "note": "free text from staff"},
                sample=_fixed(reason="Not found as cited", note="Please check the page numbers and ask again.")),
     LetterSpec("borrowing_info", _("Borrowing Info letter"),
                _("Tells the patron the loan was renewed and the new due date."),
-               PATRON, (BORROWING,), variables={"due_date": "the new due date (default: the request's)",
+               PATRON, variables={"due_date": "the new due date (default: the request's)",
                                                 "renewal_fee": "fee charged for the renewal, if any",
                                                 "note": "free text from staff"},
                sample=_fixed(renewal_fee="2.00 EUR", note="")),
     LetterSpec("query_to_patron", _("Query To Patron letter"),
                _("Asks the patron for missing or unclear information about the request."),
-               PATRON, (BORROWING,), variables={"query_type": "what we ask about (a query template's subject)",
+               PATRON, variables={"query_type": "what we ask about (a query template's subject)",
                                                 "query_body": "the query template's text",
                                                 "note": "free text from staff (the question)"},
                sample=_fixed(query_type="Citation details", query_body="", note="Which edition do you need?"),
                aliases={"query_subject": "query_type"}),
     LetterSpec("patron_request_update", _("ILL request update"),
                _("Koha ILL_REQUEST_UPDATE: the request's status changed."),
-               PATRON, (BORROWING,), variables={"message": "what happened"},
+               PATRON, variables={"message": "what happened"},
                sample=_fixed(message="Your request has been sent to a partner library.")),
     LetterSpec("patron_unavailable", _("ILL request unavailable"),
                _("Koha ILL_REQUEST_UNAVAIL: we cannot supply the item."),
-               PATRON, (BORROWING,), variables={"reason": "why, in words", "note": "free text from staff"},
+               PATRON, variables={"reason": "why, in words", "note": "free text from staff"},
                sample=_fixed(reason="No library could lend the item", note="")),
     LetterSpec("patron_ready_for_pickup", _("ILL request ready for pickup"),
                _("Koha ILL_PICKUP_READY: the item waits at the pickup location."),
-               PATRON, (BORROWING,), variables={"pickup_until": "last day to collect (date or text)",
+               PATRON, variables={"pickup_until": "last day to collect (date or text)",
                                                 "digital": "true when a digital copy arrived (no pickup)",
                                                 "download_url": "digital: where to fetch the copy",
                                                 "resent": "true when sent again (“Resend patron email”)",
@@ -117,84 +121,84 @@ _LETTERS = [
                sample=_fixed(pickup_until="", note="Bring your library card.")),
     LetterSpec("patron_digital_delivery", _("Digital delivery email"),
                _("The copy the patron asked for, as a link or attachment (also “Resend patron email”)."),
-               PATRON, (BORROWING,), variables={"download_url": "where to fetch the copy (empty: attached)",
+               PATRON, variables={"download_url": "where to fetch the copy (empty: attached)",
                                                 "note": "free text from staff"},
                sample=_fixed(download_url="https://example.org/d/abc123", note="")),
     # --- to partners ----------------------------------------------------------------------------
     LetterSpec("partner_request", _("Partner request email"),
                _("Asks a partner library to supply the item (Koha ILL_PARTNER_REQ; email partners' “Send”)."),
-               PARTNER, (BORROWING,), variables={"note": "free text to the partner"},
+               PARTNER, variables={"note": "free text to the partner"},
                sample=_fixed(note="")),
     LetterSpec("general_message", _("General Message email"),
                _("A general message (at most 1000 characters) to the other library about the request."),
-               PARTNER, BOTH, variables={"message": "the message"},
+               PARTNER, variables={"message": "the message"},
                sample=_fixed(message="Could you tell us when the item will be shipped?"),
                aliases={"text": "message", "body": "message"}),
     LetterSpec("partner_communication", _("Partner communication email"),
                _("Free correspondence with the partner, kept on the request (Communications)."),
-               PARTNER, BOTH, variables={"topic": "short subject text", "message": "the message"},
+               PARTNER, variables={"topic": "short subject text", "message": "the message"},
                sample=_fixed(topic="Thank you", message="Thank you for the quick delivery!"),
                aliases={"subject": "topic", "body": "message"}),
     LetterSpec("damaged_lost_report", _("Damaged / Lost report email"),
                _("Tells the lender the item was damaged or lost while with us."),
-               PARTNER, (BORROWING,), variables={"what": "“damaged” or “lost”, in the letter's language",
+               PARTNER, variables={"what": "“damaged” or “lost”, in the letter's language",
                                                  "note": "details"},
                sample=_fixed(what="damaged", note="Water damage on the cover.")),
     LetterSpec("lender_ship", _("Lender Ship email"),
                _("Tells the borrowing library we shipped the item."),
-               PARTNER, (LENDING,), variables={"note": "free text to the borrower"},
+               PARTNER, variables={"note": "free text to the borrower"},
                sample=_fixed(note="")),
     LetterSpec("lender_reject", _("Lender Reject email"),
                _("Tells the borrowing library we cannot supply, with the reason."),
-               PARTNER, (LENDING,), variables={"reason": "reject reason, in words", "note": "free text"},
+               PARTNER, variables={"reason": "reject reason, in words", "note": "free text"},
                sample=_fixed(reason="Not on shelf", note="")),
     LetterSpec("lender_checked_in", _("Lender Checked-In email"),
                _("Tells the borrowing library the item came back and the loan is closed."),
-               PARTNER, (LENDING,), variables={"note": "free text"}, sample=_fixed(note="")),
+               PARTNER, variables={"note": "free text"}, sample=_fixed(note="")),
     LetterSpec("lender_recall", _("Lender Recall email"),
                _("Asks the borrowing library to return the item early."),
-               PARTNER, (LENDING,), variables={"note": "free text"},
+               PARTNER, variables={"note": "free text"},
                sample=_fixed(note="A local patron has placed a hold on the item.")),
     LetterSpec("borrower_overdue", _("Borrower Overdue email"),
                _("Reminds the borrowing library that the item is overdue (also sent by the scheduled job)."),
-               PARTNER, (LENDING,), variables={"days_overdue": "days past the due date", "note": "free text"},
+               PARTNER, variables={"days_overdue": "days past the due date", "note": "free text"},
                sample=_fixed(days_overdue=7, note="")),
     # --- to staff -------------------------------------------------------------------------------
     LetterSpec("staff_patron_modified", _("Staff notice: patron modified a request"),
                _("Koha ILL_REQUEST_MODIFIED: to the library's ILL email (or ILLDESK_STAFF_EMAIL)."),
-               STAFF, (BORROWING,), variables={"changes": "what the patron changed", "note": "patron's note"},
+               STAFF, variables={"changes": "what the patron changed", "note": "patron's note"},
                sample=_fixed(changes="Last interest date: 2025-05-01 → 2025-06-01", note="")),
     LetterSpec("staff_patron_cancelled", _("Staff notice: patron cancelled a request"),
                _("Koha ILL_REQUEST_CANCEL: to the library's ILL email (or ILLDESK_STAFF_EMAIL)."),
-               STAFF, (BORROWING,), variables={"note": "patron's note"},
+               STAFF, variables={"note": "patron's note"},
                sample=_fixed(note="I found the book elsewhere.")),
     LetterSpec("assignment_notice", _("Assignment notice"),
                _("Tells an operator a request was assigned to them."),
-               STAFF, BOTH, variables={"assignee_name": "who gets the task", "assigned_by": "who assigned it",
+               STAFF, variables={"assignee_name": "who gets the task", "assigned_by": "who assigned it",
                                        "note": "the assignment note"},
                sample=_fixed(assignee_name="Olli Operator", assigned_by="Maija Manager", note="Urgent")),
     # --- slips (PDF) ----------------------------------------------------------------------------
     LetterSpec("receive_slip", _("Receive slip"),
                _("Printed when the item arrives: request id and temporary barcode, patron, pickup location."),
-               STAFF, (BORROWING,), kind=SLIP, variables={"barcodes.request": "Code 128 of the request id",
+               STAFF, kind=SLIP, variables={"barcodes.request": "Code 128 of the request id",
                                                           "barcodes.item": "Code 128 of the barcode (if any)"}),
     LetterSpec("return_slip", _("Return slip"),
                _("Goes with the item back to the lender."),
-               STAFF, (BORROWING,), kind=SLIP, variables={"barcodes.request": "Code 128 of the request id",
+               STAFF, kind=SLIP, variables={"barcodes.request": "Code 128 of the request id",
                                                           "barcodes.item": "Code 128 of the barcode (if any)"}),
     LetterSpec("incoming_slip", _("Incoming (lending) slip"),
                _("Call slip to fetch the item from the shelf, before shipping."),
-               STAFF, (LENDING,), kind=SLIP, variables={"barcodes.request": "Code 128 of the request id",
+               STAFF, kind=SLIP, variables={"barcodes.request": "Code 128 of the request id",
                                                         "barcodes.item": "Code 128 of the item barcode",
                                                         "item.location / call_number": "where the item is"}),
     LetterSpec("shipping_slip", _("Shipping slip"),
                _("Goes with the item to the borrowing library."),
-               STAFF, (LENDING,), kind=SLIP, variables={"barcodes.request": "Code 128 of the request id",
+               STAFF, kind=SLIP, variables={"barcodes.request": "Code 128 of the request id",
                                                         "barcodes.item": "Code 128 of the item barcode",
                                                         "item.location / call_number": "where the item is"}),
     LetterSpec("lending_report_slip", _("Lending requests report slip"),
                _("One table row per selected lending request (title, author, location, call number …)."),
-               STAFF, (LENDING,), kind=SLIP, variables={"rows": "list of request contexts (each as `request` "
+               STAFF, kind=SLIP, variables={"rows": "list of request contexts (each as `request` "
                                                                 "plus item.location / call_number)",
                                                         "generated_at": "when the report was made"}),
 ]

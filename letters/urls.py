@@ -12,5 +12,4 @@ urlpatterns = [
     path("letter/<int:letter_id>/resend/", views.resend, name="resend"),
     path("letter/<int:letter_id>/retry/", views.retry, name="retry"),
     path("print/<slug:side>/", views.print_slips, name="print_slips"),
-    path("report/lending/", views.lending_report, name="lending_report"),
 ]

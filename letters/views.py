@@ -259,17 +259,3 @@ def print_slips(request, side: str):
     context = {"side": side_obj, "rows": rows, "skipped": skipped, "ids": [r.pk for r in requests],
                "size": _page_size(request), "sizes": list(pdf.PAGE_SIZES)}
     return render(request, "letters/print_slips.html", context)
-
-
-@login_required
-def lending_report(request):
-    """The lending requests report slip: one row per selected lending request, as PDF."""
-    require_operator(request)
-    side_obj = _side("lending")
-    requests = _selected(request, side_obj)
-    if not requests:
-        messages.warning(request, _("Select at least one request first."))
-        return redirect("lending:list")
-    data = pdf.render_pdf(pdf.REPORT, requests, language=request.GET.get("language") or None)
-    pdf.mark(side_obj.model, [r.pk for r in requests], field="reported")
-    return _pdf_response(data, "lending-requests-report.pdf")

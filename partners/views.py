@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from illdesk import sides
 from illdesk.inputs import safe_next
 from illdesk.roles import operator_required
 from illdesk.workflow import ActionRefused
@@ -24,8 +25,6 @@ from illdesk.workflow import ActionRefused
 from .iso18626 import MAX_MESSAGE_BYTES
 from .messaging import inbound, outbox
 from .models import InboundMessage, OutboundMessage
-
-SIDES = ("borrowing", "lending")
 
 
 @csrf_exempt
@@ -81,10 +80,12 @@ def retry_message(request, pk: int):
 @operator_required
 def request_messages(request, side: str, pk: int):
     """Every ISO 18626 message in and out of one request, oldest first (a tab or a page of its own)."""
-    if side not in SIDES:
-        raise Http404(_("No such side."))
-    model = ContentType.objects.get(app_label=side, model=f"{side}request")
-    obj = get_object_or_404(model.model_class(), pk=pk)
+    try:
+        model_class = sides.get(side).model
+    except LookupError:
+        raise Http404(_("No such side.")) from None
+    model = ContentType.objects.get_for_model(model_class)
+    obj = get_object_or_404(model_class, pk=pk)
     outgoing = OutboundMessage.objects.filter(content_type=model, object_id=pk).select_related("partner")
     incoming = InboundMessage.objects.filter(content_type=model, object_id=pk).select_related("partner")
     rows = sorted([("out", m.created_at, m) for m in outgoing] + [("in", m.received_at, m) for m in incoming],

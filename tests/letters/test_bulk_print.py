@@ -80,17 +80,6 @@ def test_the_print_page_says_what_prints_and_what_does_not(client, operator, lib
                                                                                               returned.pk}
 
 
-def test_the_lending_report_view_marks_requests_reported(client, operator, library, email_partner, tmp_path):
-    requests = [make_lending(library, "created", partner=email_partner, borrower_request_id=f"R-{i}")
-                for i in range(3)]
-    client.force_login(operator)
-    response = client.get(reverse("letters:lending_report"), {"ids": [r.pk for r in requests]})
-    assert response["Content-Type"] == "application/pdf"
-    text = pdf_text(response.content, tmp_path)
-    assert all(f"R-{i}" in text for i in range(3))
-    assert LendingRequest.objects.filter(reported=True).count() == 3
-
-
 def test_a_single_slip_from_the_request_page(client, operator, lending_request, tmp_path):
     client.force_login(operator)
     response = client.get(reverse("letters:slip", args=["lending", lending_request.pk, "incoming_slip"]),

@@ -2,6 +2,7 @@
 
 import pytest
 
+from illdesk import sides
 from letters import catalog, rendering
 from letters.pdf import slip_context
 
@@ -19,8 +20,18 @@ def test_it_ships_every_letter_of_the_spec_in_both_languages():
         assert spec.variables or spec.kind == catalog.SLIP, f"{code} documents no variables"
 
 
+def test_every_letter_is_sent_by_a_side_and_every_side_letter_exists():
+    """The sides say which letters they send (illdesk.sides `letters`); the catalog holds each of them."""
+    registered = set().union(*(info.letters for info in sides.all()))
+    assert registered <= set(catalog.LETTERS), registered - set(catalog.LETTERS)
+    assert all(spec.sides for spec in catalog.LETTERS.values()), \
+        [code for code, spec in catalog.LETTERS.items() if not spec.sides]
+    assert catalog.get("receive_slip").sides == ("borrowing",)
+    assert catalog.get("general_message").sides == ("borrowing", "lending")
+
+
 def _request_for(spec, borrowing_request, lending_request):
-    return borrowing_request if catalog.BORROWING in spec.sides else lending_request
+    return borrowing_request if "borrowing" in spec.sides else lending_request
 
 
 @pytest.mark.parametrize("code", sorted(catalog.EMAILS))

@@ -289,7 +289,6 @@ def test_slips_reports_and_invoices_print_hostile_text_as_text(poisoned, cast, p
         f"/letters/request/borrowing/{ids['received']}/slip/receive_slip/",
         f"/letters/request/lending/{ids['lending']}/slip/incoming_slip/",
         f"/letters/request/lending/{ids['iso_lending']}/slip/incoming_slip/",
-        f"/letters/report/lending/?ids={ids['lending']}&ids={ids['api_lending']}",
         f"/letters/print/borrowing/?ids={ids['received']}&download=1",
         f"/lending/{ids['lending']}/dialog/print_slip/?download=1",
     ]
