@@ -29,7 +29,7 @@ from partners.messaging.engine import (
 from partners.messaging.mapping import CONDITION_MARKERS, CONDITION_PREFIXES, clean_note
 
 from . import actions
-from .models import BorrowingRequest
+from .models import BorrowingRequest, RotaEntry
 from .statuses import AFTER_SEND, HELD_RETURNABLE
 from .statuses import Status as B
 
@@ -168,19 +168,28 @@ def sam_event(reason: ReasonForMessage, status: Status | None, answer: bool | No
 # --- the handler ---------------------------------------------------------------------------------
 
 
-def _borrowing_request(msg, partner):
+def _not_yours(raw: str) -> Refused:
+    # "We have none" and "it is not yours" read the same, naming nobody: a stranger learns nothing by asking.
+    return Refused(ErrorType.UNRECOGNISED_DATA_VALUE,
+                   f"header/requestingAgencyRequestId: we have no request {raw[:60]} with you")
+
+
+def _borrowing_request(msg, partner, *, former_ok: bool):
+    """The request the message is about, locked — only when it is with `partner` now or (`former_ok`: notes
+    and status reports, which a lender may still send after the rota moved on) was sent to it before."""
     raw = msg.header.requesting_agency_request_id
     pk = parse_pk(raw)
     if pk is None:
-        raise Refused(ErrorType.UNRECOGNISED_DATA_VALUE,
-                      f"header/requestingAgencyRequestId: {raw!r} is not one of our request ids")
-    # Found and locked in one statement; the partner comes along for the "not with you" check.
-    req = (BorrowingRequest.objects.select_for_update(of=("self",)).select_related("partner")
-           .filter(pk=pk).first())
+        raise _not_yours(raw)
+    # Found and locked in one statement.
+    req = BorrowingRequest.objects.select_for_update(of=("self",)).filter(pk=pk).first()
     if req is None:
-        raise Refused(ErrorType.UNRECOGNISED_DATA_VALUE,
-                      f"header/requestingAgencyRequestId: we have no request {raw}")
-    return req
+        raise _not_yours(raw)
+    if req.partner_id == partner.pk:
+        return req
+    if former_ok and RotaEntry.objects.filter(request=req, partner=partner, sent_at__isnull=False).exists():
+        return req
+    raise _not_yours(raw)
 
 
 def sam_context(msg: SupplyingAgencyMessage, partner) -> tuple[Any, str, Rule, dict]:
@@ -193,11 +202,7 @@ def sam_context(msg: SupplyingAgencyMessage, partner) -> tuple[Any, str, Rule, d
         loan_condition=bool(delivery and delivery.loan_condition and delivery.loan_condition.value),
         offered_costs=bool(info.offered_costs and info.offered_costs.monetary_value > 0),
     )
-    req = _borrowing_request(msg, partner)
-    if req.partner_id != partner.pk and event not in ("Message", "StatusReport"):
-        raise Refused(ErrorType.UNRECOGNISED_DATA_VALUE,
-                      f"request {req.pk} is not with {partner.agency_symbol} (any more): "
-                      f"its active partner is {req.partner.agency_symbol if req.partner_id else 'none'}", req)
+    req = _borrowing_request(msg, partner, former_ok=event in ("Message", "StatusReport"))
     note = clean_note(info.note)
     costs = info.offered_costs
     if event == "Conditions" and costs and costs.monetary_value > 0 and "Cost:" not in note:

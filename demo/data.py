@@ -57,6 +57,11 @@ PROFILES = {  # code: (name, steps)
     "SUPPLIER": ("External supplier (nothing optional)", _steps()),
 }
 
+def iso_secret(code: str) -> str:
+    """The demo's shared secret with an ISO 18626 partner (DEMO-PEER's is the README's two-instance recipe's)."""
+    return f"demo-secret-{code.lower()}"
+
+
 # code, name, profile type, agency id type, agency id value, endpoint, email, language, profile, active
 PARTNERS = [
     ("DEMO-PEER", "Peer University Library (demo illdesk peer)", "iso18626", "ISIL", "ZZ-PEER",

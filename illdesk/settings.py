@@ -4,6 +4,7 @@ Defaults run on a fresh clone (SQLite, Celery tasks in-process, console mail); D
 REDIS_URL, EMAIL_URL and ILLDESK_ISO_SYMBOL switch to the real parts.
 """
 
+import ipaddress
 from pathlib import Path
 
 import dj_database_url
@@ -188,6 +189,14 @@ LOGGING = {
 ILLDESK_ISO_SYMBOL = env_str("ILLDESK_ISO_SYMBOL", "ISIL:ZZ-ILLDESK")
 if ":" not in ILLDESK_ISO_SYMBOL:
     raise ImproperlyConfigured("ILLDESK_ISO_SYMBOL must be TYPE:VALUE, e.g. ISIL:FI-HY")
+# Reverse proxies in front of illdesk (addresses or networks, comma-separated): for a connection from one of
+# them, /iso18626 takes the address it appended to X-Forwarded-For as the sender's (partner allow-lists).
+ILLDESK_TRUSTED_PROXIES = env_list("ILLDESK_TRUSTED_PROXIES", [])
+for _proxy in ILLDESK_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"ILLDESK_TRUSTED_PROXIES: {_proxy!r} is not an address or network") from None
 ILLDESK_PAGE_SIZE = env_int("ILLDESK_PAGE_SIZE", 25)
 ILLDESK_LOCK_MINUTES = env_int("ILLDESK_LOCK_MINUTES", 15)
 ILLDESK_MAX_UPLOAD_MB = env_int("ILLDESK_MAX_UPLOAD_MB", 50)

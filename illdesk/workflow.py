@@ -134,6 +134,15 @@ def refuse_nul(*texts: str | None) -> None:
         raise ActionRefused(_("The text contains a NUL character (\\0), which cannot be stored."), status=400)
 
 
+def may(obj, name: str, user) -> bool:
+    """Whether `user` holds the permission of transition `name` of `obj`'s state machine, from whatever
+    status (django-fsm keeps one per source; ours use one rule per transition). No such transition: yes."""
+    meta = getattr(getattr(type(obj), name, None), "_django_fsm", None)
+    if meta is None:
+        return True
+    return all(t.has_perm(obj, user) for t in meta.transitions.values())
+
+
 def run_transition(obj, name: str, *, by, message: str = "", tracked: Iterable[str] = (),
                    before: Callable[[Any], None] | None = None, **kwargs):
     """Run transition `name` on a locked copy of `obj` and save it with a history row per change.
@@ -156,7 +165,7 @@ def run_transition(obj, name: str, *, by, message: str = "", tracked: Iterable[s
             )
         if by is not None and not has_transition_perm(method, by):
             raise ActionRefused(_("You are not allowed to do this."), status=403)
-        old_status = current.status
+        old_status, was_active = current.status, current.is_active
         old_values = {f: _display(current, f) for f in tracked}
         unchanged = _row(current)
         try:
@@ -166,6 +175,12 @@ def run_transition(obj, name: str, *, by, message: str = "", tracked: Iterable[s
         now = timezone.now()
         current.updated_at = now
         current.is_active = current.status not in inactive_statuses(side_of(model))
+        if name == "change_status" and by is not None and current.is_active and not was_active \
+                and not may(current, "reactivate", by):
+            # A status change that brings a closed request back is reactivating it, on the request page or
+            # in bulk alike: the same rule as the Reactivate action. (Named steps such as Resupply have
+            # their own rule in the state machine.)
+            raise ActionRefused(_("Only staff allowed to reactivate requests can bring this one back."), status=403)
         # Removing hides a request from the task list; one that is active again (reactivated, maybe a moment
         # after a bulk remove took it off) must come back to it, or nobody would see it to work on.
         back_on_list = current.is_active and current.removed_at is not None

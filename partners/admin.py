@@ -5,7 +5,6 @@ from django.db import models
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from .messaging import peers
 from .models import (
     InboundMessage,
     OutboundMessage,
@@ -18,10 +17,7 @@ from .models import (
 
 
 def _set_active(queryset, active: bool) -> int:
-    symbols = list(queryset.values_list("agency_id_type", "agency_id_value"))
-    changed = queryset.update(active=active)
-    peers.forget(symbols)  # update() sends no signal: /iso18626 must see the change at once
-    return changed
+    return queryset.update(active=active)  # /iso18626 reads partners uncached: counts for the next message
 
 
 @admin.register(WorkflowProfile)
@@ -82,8 +78,8 @@ class HasAgencyIdFilter(HasValueFilter):
 
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "profile_type", "agency_symbol", "iso_endpoint", "email", "language",
-                    "workflow_profile", "active"]
+    list_display = ["code", "name", "profile_type", "agency_symbol", "iso_endpoint", "authenticates", "email",
+                    "language", "workflow_profile", "active"]
     list_filter = ["profile_type", "active", "agency_id_type", HasAgencyIdFilter, HasEndpointFilter,
                    "workflow_profile", "language"]
     search_fields = ["code", "name", "agency_id_value", "email"]
@@ -94,9 +90,18 @@ class PartnerAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["code", "name", "profile_type", "workflow_profile", "active"]}),
-        (_("ISO 18626"), {"fields": ["agency_id_type", "agency_id_value", "iso_endpoint", "shared_secret"]}),
+        (_("ISO 18626"), {"fields": ["agency_id_type", "agency_id_value", "iso_endpoint", "shared_secret",
+                                     "allowed_networks"],
+                          "description": _("An ISO 18626 partner's messages are accepted only when they prove "
+                                           "they are its own: set a shared secret, the addresses its messages "
+                                           "come from, or both.")}),
         (_("Contact"), {"fields": ["email", "address", "language"]}),
     ]
+
+    @admin.display(description=_("can authenticate"), boolean=True)
+    def authenticates(self, obj: Partner) -> bool | None:
+        """ISO partners only: whether /iso18626 can tell its messages from a stranger's."""
+        return obj.can_authenticate if obj.is_iso else None
 
     @admin.display(description=_("agency id"), ordering="agency_id_value")
     def agency_symbol(self, obj: Partner) -> str:

@@ -1,7 +1,10 @@
 """Partners (other libraries), their workflow profiles, and rota templates and rules."""
 
+import ipaddress
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -37,6 +40,26 @@ class WorkflowProfile(models.Model):
         return self.name
 
 
+def parse_networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The networks of an allow-list: one per line (commas and spaces also separate); a bare address is a
+    network of one. Raises ValueError naming the entry that is not one."""
+    found = []
+    for entry in text.replace(",", " ").split():
+        try:
+            found.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(entry) from None
+    return found
+
+
+def validate_networks(text: str) -> None:
+    try:
+        parse_networks(text)
+    except ValueError as exc:
+        raise ValidationError(_("“%(entry)s” is not an IP address or network (e.g. 192.0.2.0/24)."),
+                              params={"entry": str(exc)}, code="invalid") from None
+
+
 class Partner(models.Model):
     class ProfileType(models.TextChoices):
         ISO18626 = "iso18626", _("ISO 18626")
@@ -50,7 +73,14 @@ class Partner(models.Model):
     agency_id_type = models.CharField(_("agency id type"), max_length=20, blank=True, help_text="e.g. ISIL, OCLC")
     agency_id_value = models.CharField(_("agency id value"), max_length=60, blank=True)
     iso_endpoint = models.URLField(_("ISO 18626 endpoint"), blank=True)
-    shared_secret = models.CharField(_("shared secret"), max_length=200, blank=True)
+    shared_secret = models.CharField(
+        _("shared secret"), max_length=200, blank=True,
+        help_text=_("Sent with every message we send to the partner and required on every message it sends us."))
+    allowed_networks = models.TextField(
+        _("allowed source addresses"), blank=True, validators=[validate_networks],
+        help_text=_("For a peer that cannot send a secret: the addresses its messages come from, one per line, "
+                    "as single addresses or networks (192.0.2.10, 192.0.2.0/24, 2001:db8::/48). With a secret "
+                    "as well, a message needs both."))
     email = models.EmailField(_("email"), blank=True)
     address = models.TextField(_("address"), blank=True)
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
@@ -85,6 +115,15 @@ class Partner(models.Model):
     def is_peer(self) -> bool:
         """Partners we exchange messages with (ISO, email or NCIP peer)."""
         return self.profile_type in {self.ProfileType.ISO18626, self.ProfileType.EMAIL, self.ProfileType.NCIP_P2P}
+
+    @property
+    def networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return parse_networks(self.allowed_networks)
+
+    @property
+    def can_authenticate(self) -> bool:
+        """Whether a message from this partner can prove where it comes from (see partners/messaging/trust.py)."""
+        return bool(self.shared_secret or self.networks)
 
     @property
     def agency_symbol(self) -> str:

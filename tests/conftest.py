@@ -113,6 +113,7 @@ def iso_partner(full_profile):
     return Partner.objects.create(
         code="PEER", name="Peer University", profile_type=Partner.ProfileType.ISO18626, agency_id_type="ISIL",
         agency_id_value="ZZ-PEER", iso_endpoint="http://127.0.0.1:9/iso18626", workflow_profile=full_profile,
+        allowed_networks="127.0.0.1",  # the test client's address: /iso18626 trusts only partners that authenticate
     )
 
 

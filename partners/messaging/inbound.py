@@ -8,9 +8,8 @@
    requestingAgencyMessage, supplyingAgencyId for a supplyingAgencyMessage), type and value
    matched case-insensitively against Partner.agency_id_type/value; the other agency id must be
    ours (settings.ILLDESK_ISO_SYMBOL).
-3. When the partner has a shared secret, the message must carry it: HTTP header
-   ``Authorization: Bearer <secret>`` or ``X-ISO18626-Shared-Secret: <secret>``, or
-   header/requestingAgencyAuthentication/securityCode.
+3. The message must prove it is the partner's (trust.py): its shared secret, an address on its
+   allow-list, or both when both are set; a partner with neither is refused.
 4. Idempotency: a key over the message's kind, header and content; a message whose key already
    acted is answered with the very same confirmation and nothing happens twice (a unique
    constraint settles two copies arriving at once).
@@ -23,7 +22,6 @@ Every message, good or bad, is stored as an InboundMessage with the confirmation
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,8 +45,8 @@ from ..iso18626.messages import (
     RequestingAgencyMessage,
     SupplyingAgencyMessage,
 )
-from ..models import InboundMessage, Partner
-from . import peers
+from ..models import InboundMessage
+from . import peers, trust
 from .engine import Refused
 
 log = logging.getLogger("illdesk.iso18626")
@@ -115,26 +113,6 @@ def idempotency_key(msg: Request | SupplyingAgencyMessage | RequestingAgencyMess
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
-def _offered_secrets(msg, headers: Mapping[str, str]) -> list[str]:
-    offered = []
-    auth = headers.get("Authorization", "") or ""
-    if auth[:7].lower() == "bearer ":
-        offered.append(auth[7:].strip())
-    if headers.get("X-ISO18626-Shared-Secret"):
-        offered.append(headers["X-ISO18626-Shared-Secret"].strip())
-    credentials = msg.header.requesting_agency_authentication
-    if credentials is not None and credentials.security_code:
-        offered.append(credentials.security_code)
-    return offered
-
-
-def authenticated(partner: Partner, msg, headers: Mapping[str, str]) -> bool:
-    if not partner.shared_secret:
-        return True
-    secret = partner.shared_secret.encode("utf-8")
-    return any(hmac.compare_digest(o.encode("utf-8"), secret) for o in _offered_secrets(msg, headers))
-
-
 def _link(entry: InboundMessage, req) -> None:
     if req is not None:
         entry.content_type = ContentType.objects.get_for_model(type(req))
@@ -181,10 +159,11 @@ def _duplicate(entry: InboundMessage, original: InboundMessage) -> Answer:
 def receive(body: bytes, *, headers: Mapping[str, str] | None = None, remote_addr: str = "") -> Answer:
     """Handle one POSTed message; always returns a confirmation (see the module docstring)."""
     headers = headers or {}
-    entry = InboundMessage(remote_addr=remote_addr[:60], raw_size=len(body), raw=_stored_text(body),
+    entry = InboundMessage(remote_addr=trust.source_address(remote_addr, headers)[:60], raw_size=len(body),
+                           raw=_stored_text(body),
                            raw_sha256=hashlib.sha256(body).hexdigest())
     try:
-        return _receive(body, headers, entry)
+        return _receive(body, headers, entry, remote_addr)
     except Exception:
         log.exception("internal error handling an ISO 18626 message")
         error = Iso18626Error(ErrorType.UNRECOGNISED_DATA_VALUE, "")
@@ -194,7 +173,7 @@ def receive(body: bytes, *, headers: Mapping[str, str] | None = None, remote_add
                        "internal error at the receiving library; nothing was changed, please send it again later")
 
 
-def _receive(body: bytes, headers: Mapping[str, str], entry: InboundMessage) -> Answer:
+def _receive(body: bytes, headers: Mapping[str, str], entry: InboundMessage, remote_addr: str) -> Answer:
     if len(body) > MAX_MESSAGE_BYTES:
         return _refuse(entry, Iso18626Error(ErrorType.BADLY_FORMED_MESSAGE,
                                             f"message is more than the {MAX_MESSAGE_BYTES} bytes accepted"))
@@ -232,9 +211,9 @@ def _receive(body: bytes, headers: Mapping[str, str], entry: InboundMessage) -> 
     if _symbol(recipient) != our_symbol():
         return _refuse(entry, msg, ErrorType.UNRECOGNISED_DATA_VALUE,
                        f"header/{recipient_path}: {recipient} is not this library ({settings.ILLDESK_ISO_SYMBOL})")
-    if not authenticated(partner, msg, headers):
-        return _refuse(entry, msg, ErrorType.UNRECOGNISED_DATA_VALUE,
-                       "header/requestingAgencyAuthentication: the shared secret is missing or wrong")
+    refused = trust.refusal(partner, msg, headers, remote_addr)
+    if refused:
+        return _refuse(entry, msg, ErrorType.UNRECOGNISED_DATA_VALUE, refused)
     entry.idempotency_key = idempotency_key(msg)
     original = acted_on(entry.idempotency_key)
     if original is not None:

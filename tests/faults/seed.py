@@ -33,7 +33,7 @@ def main(peer_url: str, count: int) -> dict:
     profile = WorkflowProfile.objects.create(code="FULL", name="Everything", **flags)
     partner = Partner.objects.create(code="PEER", name="Peer University", profile_type=Partner.ProfileType.ISO18626,
                                      agency_id_type="ISIL", agency_id_value="ZZ-PEER", iso_endpoint=peer_url,
-                                     workflow_profile=profile)
+                                     allowed_networks="127.0.0.1\n::1", workflow_profile=profile)
     requests = [make_borrowing(library, "sent", partner=partner, requester=patron, pickup_location=pickup,
                                patron_category=category, title=f"Request {i}").pk for i in range(count)]
     return {"requests": requests}

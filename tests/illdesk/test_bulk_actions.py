@@ -16,19 +16,32 @@ def three(library, iso_partner):
     return [make_borrowing(library, s, partner=iso_partner) for s in ("created", "sent", "completed")]
 
 
-def test_it_changes_status_in_bulk_through_the_state_machine(client, operator, three):
-    client.force_login(operator)
+def test_it_changes_status_in_bulk_through_the_state_machine(client, manager, three):
+    client.force_login(manager)
     ids = [r.pk for r in three]
     response = client.post(BULK, {"ids": ids, "op": "change_status", "status": "overdue"}, follow=True)
     assert response.status_code == 200
     for req in BorrowingRequest.objects.filter(pk__in=ids):
         assert req.status == "overdue"
-        assert req.is_active  # completed → overdue makes it active again
+        assert req.is_active  # completed → overdue makes it active again: a manager may reactivate
         event = req.history.get(kind=HistoryEvent.Kind.STATUS)
-        assert event.actor == operator
+        assert event.actor == manager
         assert event.new_value == "Overdue request"
         assert event.message == "Bulk change status"
     assert "Done for 3 request(s)" in response.content.decode()
+
+
+def test_an_operator_cannot_reactivate_by_changing_status_in_bulk(client, operator, three):
+    """Reactivating is a manager's action (SPEC §8): a bulk status change must not be the back door."""
+    client.force_login(operator)
+    ids = [r.pk for r in three]
+    response = client.post(BULK, {"ids": ids, "op": "change_status", "status": "overdue"}, follow=True)
+    body = response.content.decode()
+    assert f"Request {three[2].pk} not changed: Only staff allowed to reactivate requests" in body
+    assert "Done for 2 request(s)" in body
+    completed = BorrowingRequest.objects.get(pk=three[2].pk)
+    assert (completed.status, completed.is_active) == ("completed", False)
+    assert not completed.history.filter(kind=HistoryEvent.Kind.STATUS).exists()
 
 
 def test_an_unknown_status_changes_nothing(client, operator, three):

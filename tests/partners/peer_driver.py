@@ -47,7 +47,8 @@ def setup(data: dict) -> dict:
         id_type, _, value = p["symbol"].partition(":")
         Partner.objects.update_or_create(code=p["code"], defaults={
             "name": p["code"], "profile_type": "iso18626", "agency_id_type": id_type, "agency_id_value": value,
-            "iso_endpoint": p["endpoint"], "shared_secret": p.get("secret", ""), "workflow_profile": profile})
+            "iso_endpoint": p["endpoint"], "shared_secret": p.get("secret", ""),
+            "allowed_networks": p.get("networks", ""), "workflow_profile": profile})
     if data.get("rota"):
         template = RotaTemplate.objects.create(code="ROTA", name="Rota")
         for position, code in enumerate(data["rota"], start=1):

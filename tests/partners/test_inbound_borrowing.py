@@ -178,11 +178,14 @@ def test_unknown_request_ids_and_strangers_get_errors(sent, full_profile):
     _, confirmation = post(sam(999999, Status.LOANED))
     assert "no request 999999" in error_of(confirmation)[1]
     other = Partner.objects.create(code="OTHER", name="Other", profile_type="iso18626", agency_id_type="ISIL",
-                                   agency_id_value="ZZ-OTHER", workflow_profile=full_profile)
+                                   agency_id_value="ZZ-OTHER", workflow_profile=full_profile,
+                                   allowed_networks="127.0.0.1")
     from partners.iso18626.messages import AgencyId
 
     _, confirmation = post(sam(sent.pk, Status.LOANED, sender=AgencyId("isil", "zz-other")))
-    assert "is not with" in error_of(confirmation)[1]
+    # another partner's request reads exactly like one we do not have, naming nobody
+    assert error_of(confirmation)[1] == f"header/requestingAgencyRequestId: we have no request {sent.pk} with you"
+    assert "PEER" not in error_of(confirmation)[1]
     assert InboundMessage.objects.filter(partner=other).exists()  # matched case-insensitively
     assert fresh(sent).status == "sent"
 

@@ -75,7 +75,7 @@ def test_two_copies_arriving_at_once_act_once(peer, library, monkeypatch):
         return None if len(calls) == 1 else real(key)
 
     monkeypatch.setattr(inbound, "acted_on", first_look_misses)
-    answer = inbound.receive(body)
+    answer = inbound.receive(body, remote_addr="127.0.0.1")
     assert answer.xml == b"<copy/>" and len(calls) == 2
     assert not GeneralMessage.objects.exists()  # our own handling was rolled back
     assert answer.log.duplicate_of is not None

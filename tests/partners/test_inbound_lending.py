@@ -147,7 +147,7 @@ def test_shipped_forward_is_unsupported(lend):
 def test_unknown_ids_wrong_recipient_and_not_allowed_now(lend):
     req = lend("created")
     _, confirmation = post(ram("NOPE", Action.RECEIVED))
-    assert "no request 'NOPE'" in error_of(confirmation)[1]
+    assert "no request NOPE from you" in error_of(confirmation)[1]
     _, confirmation = post(ram("BRW-7", Action.RECEIVED, recipient=AgencyId("ISIL", "ZZ-SOMEONE")))
     assert "is not this library" in error_of(confirmation)[1]
     _, confirmation = post(ram("BRW-7", Action.SHIPPED_RETURN))

@@ -75,7 +75,7 @@ def sample_partner(agency, full_profile) -> Partner:
     return Partner.objects.get_or_create(
         agency_id_type=agency.type, agency_id_value=agency.value,
         defaults={"code": agency.value[:40], "name": agency.value, "profile_type": "iso18626",
-                  "workflow_profile": full_profile})[0]
+                  "allowed_networks": "127.0.0.1", "workflow_profile": full_profile})[0]
 
 
 @pytest.mark.django_db

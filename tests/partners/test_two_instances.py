@@ -194,9 +194,10 @@ def peers(tmp_path_factory):
             inst.wait_ready()
 
         def partner(n: str, me: str) -> dict:
-            # A and B share a secret (sent as "Authorization: Bearer"); A and C none.
+            # A and B share a secret (sent as "Authorization: Bearer"); A and C trust each other's address.
             return {"code": n, "symbol": SYMBOLS[n], "endpoint": f"{instances[n].url}/iso18626",
-                    "secret": "a-b-secret" if {n, me} == {"A", "B"} else ""}
+                    "secret": "a-b-secret" if {n, me} == {"A", "B"} else "",
+                    "networks": "" if {n, me} == {"A", "B"} else "127.0.0.1\n::1"}
 
         instances["A"]("setup", name="Library A", partners=[partner("B", "A"), partner("C", "A")], rota=["B", "C"])
         instances["B"]("setup", name="Library B", partners=[partner("A", "B")])

@@ -269,6 +269,10 @@ def seed_configuration(users) -> World:
             "name": name, "profile_type": ptype, "agency_id_type": id_type, "agency_id_value": id_value,
             "iso_endpoint": endpoint, "email": email, "language": language,
             "workflow_profile": profiles[profile], "active": active})
+        if ptype == "iso18626" and not partners[code].can_authenticate:
+            # /iso18626 trusts only partners that authenticate (a demo made before that gets them too)
+            Partner.objects.filter(pk=partners[code].pk).update(shared_secret=D.iso_secret(code))
+            partners[code].shared_secret = D.iso_secret(code)
     templates = {}
     for code, (name, members) in D.ROTA_TEMPLATES.items():
         templates[code], _ = RotaTemplate.objects.get_or_create(code=code, defaults={"name": name})
