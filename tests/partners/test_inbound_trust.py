@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from borrowing.models import BorrowingRequest, RotaEntry
 from illdesk.models import GeneralMessage, Note
-from partners.iso18626.messages import AgencyId, ReasonForMessage, Status
 from partners.checks import iso_partners_can_authenticate
+from partners.iso18626.messages import AgencyId, ReasonForMessage, Status
 from partners.models import Partner
 from tests.factories import make_borrowing
 
