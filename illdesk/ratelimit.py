@@ -1,35 +1,36 @@
-"""Login throttling for every password form (staff and OPAC login, the admin login).
+"""Login throttling for every password form (staff and OPAC login, the admin login), on django-ratelimit.
 
-After `ILLDESK_LOGIN_MAX_FAILURES` failed logins for one username, or `ILLDESK_LOGIN_MAX_FAILURES_PER_IP`
-from one address, within `ILLDESK_LOGIN_WINDOW_SECONDS`, further attempts for that username (or from that
-address) are refused for `ILLDESK_LOGIN_LOCKOUT_SECONDS`, even with the right password. A successful
-login clears the username's count. The address count only expires: a guesser who also holds one real
-account must not be able to wipe it by logging in between guesses.
+At most `ILLDESK_LOGIN_MAX_FAILURES` failed logins for one username (any case), and at most
+`ILLDESK_LOGIN_MAX_FAILURES_PER_IP` from one address, within a window of `ILLDESK_LOGIN_WINDOW_SECONDS`;
+past that, logins for that username (or from that address) are refused until the window ends, even with
+the right password. A success clears the username's count; the address count only expires (a guesser who
+also holds one real account must not be able to wipe it by logging in between guesses).
 
-Counts live in the default cache: per process with locmem (one server process), shared with Redis.
+Count first, check the password after: every login takes one from both counts with django-ratelimit's
+atomic cache increment *before* the password is checked, so simultaneous guesses cannot all pass a check
+that none of them has counted in yet (issue 17 item 6). An attempt that turns out not to be a failed guess
+(refused, the right password, a real account the admin turns away) gives back what it took.
+
+The counts live in the default cache: per process with locmem (one server process), shared with Redis.
+With Redis down the counts are not kept and logins work (RATELIMIT_FAIL_OPEN in settings.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import time
 
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.utils.translation import ngettext
+from django_ratelimit import ALL
+from django_ratelimit.core import _get_window, _make_cache_key, _split_rate, get_usage
 
-PREFIX = "illdesk:login"
 TOO_MANY = "too_many_attempts"
-
-
-def _limits() -> tuple[int, int, int, int]:
-    return (settings.ILLDESK_LOGIN_MAX_FAILURES, settings.ILLDESK_LOGIN_MAX_FAILURES_PER_IP,
-            settings.ILLDESK_LOGIN_WINDOW_SECONDS, settings.ILLDESK_LOGIN_LOCKOUT_SECONDS)
 
 
 def client_ip(request) -> str:
@@ -44,49 +45,54 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "")[:64]
 
 
-def _subjects(username: str, ip: str) -> list[tuple[str, int]]:
-    """(cache key part, limit) for the username and the address; usernames hashed (any length, any
-    characters, case folded so that "Admin" and "admin" share one count)."""
-    per_user, per_ip, _window, _lockout = _limits()
-    subjects = []
-    if username:
-        subjects.append(("user:" + hashlib.sha256(username.casefold().encode()).hexdigest()[:40], per_user))
-    if ip:
-        subjects.append(("ip:" + ip, per_ip))
-    return subjects
+class Count:
+    """One django-ratelimit counter: failed logins of one subject (a username or an address) in the window."""
+
+    def __init__(self, group: str, value: str, limit: int) -> None:
+        self.group, self.value, self.limit = group, value, limit
+        self.rate = f"{limit}/{settings.ILLDESK_LOGIN_WINDOW_SECONDS}s"
+        self.taken: str | None = None  # the cache key of the count this attempt added one to
+
+    @classmethod
+    def username(cls, username: str) -> Count:
+        """Hashed (any length, any characters), case folded so that "Admin" and "admin" share one count."""
+        return cls("illdesk.login.username", hashlib.sha256(username.casefold().encode()).hexdigest()[:40],
+                   settings.ILLDESK_LOGIN_MAX_FAILURES)
+
+    @classmethod
+    def address(cls, ip: str) -> Count:
+        return cls("illdesk.login.address", ip, settings.ILLDESK_LOGIN_MAX_FAILURES_PER_IP)
+
+    def _key(self) -> str:
+        # django-ratelimit has no "reset" (jsocol/django-ratelimit#36, #316): its own key function names
+        # the counter it just incremented, so that it can be given back or cleared.
+        _limit, period = _split_rate(self.rate)
+        return _make_cache_key(self.group, _get_window(self.value, period), self.rate, self.value, ALL)
+
+    def take(self, request) -> dict | None:
+        """Add this attempt to the count (atomically); django-ratelimit's usage, None while the cache is down."""
+        before = self._key()
+        usage = get_usage(request, group=self.group, key=lambda _group, _request: self.value, rate=self.rate,
+                          increment=True)
+        # the window may have turned in between (then the key is unknown, and the one count stays)
+        self.taken = before if usage is not None and self._key() == before else None
+        return usage
+
+    def give_back(self) -> None:
+        if self.taken is not None:
+            try:
+                caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")].decr(self.taken)
+            except ValueError:  # expired meanwhile, or the cache is down
+                pass
+            self.taken = None
+
+    def clear(self) -> None:
+        caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")].delete(self._key())
+        self.taken = None
 
 
-def locked_until(username: str, ip: str) -> float | None:
-    """When the refusal for this username or address ends (epoch seconds), or None."""
-    ends = [cache.get(f"{PREFIX}:lock:{subject}") for subject, _limit in _subjects(username, ip)]
-    ends = [end for end in ends if end is not None and end > time.time()]
-    return max(ends) if ends else None
-
-
-def _bump(key: str, window: int) -> int:
-    cache.add(key, 0, window)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, window)
-        return 1
-
-
-def register_failure(username: str, ip: str) -> None:
-    _per_user, _per_ip, window, lockout = _limits()
-    for subject, limit in _subjects(username, ip):
-        if _bump(f"{PREFIX}:fail:{subject}", window) >= limit:
-            cache.set(f"{PREFIX}:lock:{subject}", time.time() + lockout, lockout)
-            cache.delete(f"{PREFIX}:fail:{subject}")
-
-
-def register_success(username: str) -> None:
-    for subject, _limit in _subjects(username, ""):
-        cache.delete(f"{PREFIX}:fail:{subject}")
-
-
-def refusal(until: float) -> ValidationError:
-    minutes = max(1, math.ceil((until - time.time()) / 60))
+def refusal(seconds_left: int) -> ValidationError:
+    minutes = max(1, math.ceil(seconds_left / 60))
     return ValidationError(
         ngettext("Too many failed login attempts. Please wait %(minutes)d minute and try again.",
                  "Too many failed login attempts. Please wait %(minutes)d minutes and try again.", minutes)
@@ -94,22 +100,31 @@ def refusal(until: float) -> ValidationError:
 
 
 class ThrottledLoginMixin:
-    """For AuthenticationForm and its subclasses: refuse while locked, count failures, clear on success."""
+    """For AuthenticationForm and its subclasses: count the attempt, refuse past a limit, else check it."""
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
+        if not (username and self.cleaned_data.get("password")):
+            return super().clean()  # no password to check, nothing to count
         ip = client_ip(self.request)
-        until = locked_until(username, ip)
-        if until is not None:
-            raise refusal(until)
+        user_count = Count.username(username)
+        counts = [user_count] + ([Count.address(ip)] if ip else [])
+        usages = [count.take(self.request) for count in counts]
+        over = [usage["time_left"] for usage in usages if usage is not None and usage["should_limit"]]
+        if over:
+            for count in counts:  # a refusal is no guess
+                count.give_back()
+            raise refusal(max(over))
         try:
             cleaned = super().clean()
         except ValidationError:
-            if self.user_cache is None and username and self.cleaned_data.get("password"):
-                register_failure(username, ip)
-            raise
-        if self.user_cache is not None:
-            register_success(username)
+            if self.user_cache is not None:  # the right password, but not allowed here (e.g. not staff)
+                for count in counts:
+                    count.give_back()
+            raise  # else a wrong password: it stays counted
+        user_count.clear()
+        for count in counts[1:]:
+            count.give_back()
         return cleaned
 
 

@@ -168,11 +168,17 @@ ILLDESK_BEHIND_PROXY = env_bool("ILLDESK_BEHIND_PROXY", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if ILLDESK_BEHIND_PROXY else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-# Login throttling (illdesk/ratelimit.py): failures per username / per address within the window, then refused.
+# Login throttling (illdesk/ratelimit.py, on django-ratelimit): failures per username / per address within the
+# window, counted before the password is checked; past the limit, refused until the window ends.
 ILLDESK_LOGIN_MAX_FAILURES = env_int("ILLDESK_LOGIN_MAX_FAILURES", 5)
 ILLDESK_LOGIN_MAX_FAILURES_PER_IP = env_int("ILLDESK_LOGIN_MAX_FAILURES_PER_IP", 30)
 ILLDESK_LOGIN_WINDOW_SECONDS = env_int("ILLDESK_LOGIN_WINDOW_SECONDS", 15 * 60)
-ILLDESK_LOGIN_LOCKOUT_SECONDS = env_int("ILLDESK_LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# django-ratelimit is not in INSTALLED_APPS: all it would add is a system check that rejects LocMemCache,
+# which is right for `make run` (one process); REDIS_URL gives every worker process the same counts.
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_CACHE_PREFIX = "illdesk:login:"
+# The counts are a guard, not a gate: with the Redis cache down, logins work uncounted (illdesk/cache.py).
+RATELIMIT_FAIL_OPEN = True
 
 LOGGING = {
     "version": 1,
