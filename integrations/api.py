@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 from typing import Any
 
 from django import forms
+from django.db import OperationalError
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -24,12 +26,17 @@ from django.views.decorators.csrf import csrf_exempt
 
 from illdesk.models import Format, LevelOfService, RequestType
 from illdesk.workflow import ActionRefused, status_label
+from lending.actions.incoming import AlreadyReceived, open_request
 from lending.models import LendingRequest
 
 from .models import ApiToken
 
+log = logging.getLogger("illdesk.api")
+
 MAX_BODY_BYTES = 64 * 1024
 TOKEN_BYTES = 32
+#: Seconds a client is asked to wait before sending again when the database was too busy to take it.
+RETRY_AFTER_SECONDS = 2
 
 
 # --- tokens -----------------------------------------------------------------------------------------
@@ -76,6 +83,78 @@ def create_incoming(partner, *, fields: dict[str, Any], by=None) -> LendingReque
 # --- validation -------------------------------------------------------------------------------------
 
 
+class BodyError(ValueError):
+    """The body is no JSON object we read; `field` is the key it is about (None: the body as a whole)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+class JsonNumber:
+    """A number as sent, kept as its text: never converted (1e999999 is no float, 5000 digits no int),
+    and refused by every field of the form (all of them take text)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _no_constant(name: str):
+    raise BodyError(_("The body is not valid JSON: %(name)s is no JSON value.") % {"name": name})
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise BodyError(_("This field is sent more than once."), key)
+        data[key] = value
+    return data
+
+
+def parse_body(raw: bytes) -> Any:
+    """The body's JSON: UTF-8 only (RFC 8259; a BOM is skipped), no duplicate keys, no NaN or Infinity,
+    numbers as JsonNumber. Raises BodyError."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BodyError(_("The body is not UTF-8 (byte %(pos)d).") % {"pos": exc.start}) from None
+    try:
+        return json.loads(text, object_pairs_hook=_object, parse_int=JsonNumber, parse_float=JsonNumber,
+                          parse_constant=_no_constant)
+    except BodyError:
+        raise
+    except RecursionError:  # the C scanner recurses per [ and {
+        raise BodyError(_("The body is nested too deeply.")) from None
+    except json.JSONDecodeError as exc:
+        raise BodyError(_("The body is not valid JSON: %(reason)s (line %(line)d, column %(col)d).") % {
+            "reason": exc.msg, "line": exc.lineno, "col": exc.colno}) from None
+
+
+def prohibit_surrogates(value: Any) -> None:
+    """A lone surrogate ("\\ud800" in JSON) is no character: it has no UTF-8, so no database can store it."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise forms.ValidationError(
+                _("Text may not contain a lone surrogate (\\u%(code)04x): it is no character."),
+                code="surrogate", params={"code": ord(value[exc.start])}) from None
+
+
+def _not_text(value: Any) -> str | None:
+    """Why a JSON value is no text for a field; None for a string, and for null (the field not given)."""
+    if value is None or isinstance(value, str):
+        return None
+    if isinstance(value, dict | list):
+        return _("Send a single value.")
+    if isinstance(value, bool):
+        return _("Send text (a JSON string), not true or false.")
+    return _("Send text (a JSON string), not a number.")
+
+
 class LendingRequestForm(forms.Form):
     """What a partner's form may send. Unknown fields are refused so typos don't vanish silently."""
 
@@ -106,10 +185,16 @@ class LendingRequestForm(forms.Form):
     partner = forms.CharField(max_length=40, required=False)
 
     def __init__(self, data: dict[str, Any], *, token: ApiToken) -> None:
+        """`data` is parse_body's object. Every field takes a JSON string (null: not given); any other
+        value is refused before the fields see it, and no field accepts NUL (Django's CharField) or a
+        lone surrogate."""
         self.unknown = sorted(set(data) - set(self.base_fields))
-        self.not_text = sorted(k for k, v in data.items() if k in self.base_fields and isinstance(v, dict | list))
-        super().__init__({k: v for k, v in data.items() if k in self.base_fields and k not in self.not_text})
+        self.not_text = {k: why for k, v in data.items() if k in self.base_fields and (why := _not_text(v))}
+        super().__init__({k: v for k, v in data.items()
+                          if k in self.base_fields and k not in self.not_text and v is not None})
         self.token = token
+        for field in self.fields.values():
+            field.validators.append(prohibit_surrogates)
 
     def clean_partner(self) -> str:
         code = self.cleaned_data["partner"].strip()
@@ -130,8 +215,8 @@ class LendingRequestForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         for name in self.unknown:
             self.add_error(None, _("Unknown field “%(name)s”.") % {"name": name})
-        for name in self.not_text:
-            self.add_error(name, _("Send a single value."))
+        for name, why in self.not_text.items():
+            self.add_error(name, why)
         if self.data.get("requested_format") == Format.DIGITAL and not (
                 self.data.get("chapter_title") or self.data.get("pages")):
             self.add_error("chapter_title", _("A digital copy needs the article or chapter title, or the pages."))
@@ -169,6 +254,10 @@ def _representation(req: LendingRequest) -> dict[str, Any]:
     }
 
 
+def _already_created(req: LendingRequest) -> JsonResponse:
+    return JsonResponse({**_representation(req), "created": False}, status=200)
+
+
 # --- views ------------------------------------------------------------------------------------------
 
 
@@ -184,28 +273,37 @@ def lending_requests(request: HttpRequest) -> JsonResponse:
     if request.content_type != "application/json":
         return _problem(415, _("Send JSON (Content-Type: application/json)."))
     length = request.headers.get("Content-Length", "")
-    if not length.isdigit():
+    if not (length.isascii() and length.isdigit()):  # "²".isdigit(), but int("²") fails
         return _problem(411, _("Send the body with a Content-Length."))
     if int(length) > MAX_BODY_BYTES:
         return _problem(413, _("The body may be at most %(n)d bytes.") % {"n": MAX_BODY_BYTES})
     try:
-        data = json.loads(request.read(MAX_BODY_BYTES + 1))
-    except (UnicodeDecodeError, ValueError):
-        return _problem(400, _("The body is not valid JSON."))
+        data = parse_body(request.read(MAX_BODY_BYTES + 1))
+    except BodyError as exc:
+        return JsonResponse({"errors": {exc.field or "__all__": [exc.message]}}, status=400)
     if not isinstance(data, dict):
         return _problem(400, _("Send a JSON object."))
     form = LendingRequestForm(data, token=token)
     if not form.is_valid():
         return JsonResponse({"errors": _errors(form)}, status=400)
     fields = form.lending_fields()
-    existing = (LendingRequest.objects.filter(partner=token.partner, borrower_request_id=fields["borrower_request_id"],
-                                              is_active=True).order_by("-pk").first())
-    if existing is not None:  # the form was sent twice: answer with what the first one created
-        return JsonResponse({**_representation(existing), "created": False}, status=200)
+    # The form sent twice: answer with what the first one created (200, not 201). A copy sent later finds
+    # it here; copies sent at the same moment are settled by the database (one open lending request per
+    # borrower's request) and the one that loses is answered the same. A closed one does not count.
+    existing = open_request(token.partner, fields["borrower_request_id"])
+    if existing is not None:
+        return _already_created(existing)
     try:
         req = create_incoming(token.partner, fields=fields, by=None)
+    except AlreadyReceived as exc:
+        return _already_created(exc.request)
     except ActionRefused as exc:
         return _problem(exc.status if 400 <= exc.status < 500 else 409, exc.message)
+    except OperationalError:  # SQLite: "database is locked" by another writer; nothing was written
+        log.warning("lending request API: the database was busy; the client is asked to send again", exc_info=True)
+        response = _problem(503, _("The system is busy: nothing was saved. Send the request again in a moment."))
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     response = JsonResponse({**_representation(req), "created": True}, status=201)
     response["Location"] = request.build_absolute_uri(reverse("integrations:api_lending_request", args=[req.pk]))
     return response
