@@ -44,6 +44,7 @@ from partners.messaging.engine import (
 from partners.messaging.mapping import CONDITION_AGREE_MARKER, clean_note
 
 from . import actions
+from .actions.incoming import AlreadyReceived, open_request
 from .models import LendingRequest
 from .statuses import ON_LOAN
 from .statuses import Status as L
@@ -118,9 +119,10 @@ def ram_context(msg: RequestingAgencyMessage, partner) -> tuple[Any, str, Rule, 
         req = candidates.filter(pk=our_id).first()
     req = req or candidates.first()  # found and locked in one statement
     if req is None:
+        # the same words whether we have none or it is another borrower's: naming nobody
         raise Refused(ErrorType.UNRECOGNISED_DATA_VALUE,
-                      f"header/requestingAgencyRequestId: no request {header.requesting_agency_request_id!r} "
-                      f"from {partner.agency_symbol}")
+                      f"header/requestingAgencyRequestId: we have no request "
+                      f"{header.requesting_agency_request_id[:60]} from you")
     event = ram_event(msg.action, msg.note)
     note = clean_note(msg.note).replace(CONDITION_AGREE_MARKER, "").strip()
     rule = LENDING_RULES[event]
@@ -135,10 +137,6 @@ def handle_ram(msg: RequestingAgencyMessage, partner) -> Handled:
 
 
 # --- Request -> new lending request ------------------------------------------------------------------
-
-# A lending request in one of these is over: a new Request with the same borrower id is a new one.
-_LENDING_CLOSED = {L.REJECTED, L.CANCELLED, L.EXPIRED, L.COMPLETED, L.SHIPPED_DIGITALLY}
-
 
 def _bounded(model, values: dict) -> dict:
     """Cut strings to the model's max_length (PostgreSQL refuses longer ones; peers send anything)."""
@@ -209,22 +207,30 @@ def request_fields(msg: Request) -> dict:
     return _bounded(LendingRequest, values)
 
 
+def _already_have(msg: Request, existing: LendingRequest) -> Handled:
+    """A Request for a borrower's request that is open here already: confirmed OK (as the first copy was),
+    nothing new; a reminder is noted on it."""
+    if msg.service_info and msg.service_info.request_type is RequestType.REMINDER:
+        note_from_partner(existing, _("Reminder from the borrowing library."))
+        return Handled(existing, _("reminder noted on lending request %(pk)s") % {"pk": existing.pk}, "Reminder")
+    return Handled(existing, _("already have this request: lending request %(pk)s") % {"pk": existing.pk},
+                   "Duplicate")
+
+
 def handle_request(msg: Request, partner) -> Handled:
-    header = msg.header
-    # Almost always there is none: ask for the id and status only, the row only when there is one.
-    requests = _lending_requests(partner, header.requesting_agency_request_id)
-    latest = list(requests.values_list("pk", "status")[:1])
-    if latest and latest[0][1] not in _LENDING_CLOSED:
-        existing = requests.get(pk=latest[0][0])
-        if msg.service_info and msg.service_info.request_type is RequestType.REMINDER:
-            note_from_partner(existing, _("Reminder from the borrowing library."))
-            return Handled(existing, _("reminder noted on lending request %(pk)s") % {"pk": existing.pk}, "Reminder")
-        return Handled(existing, _("already have this request: lending request %(pk)s") % {"pk": existing.pk},
-                       "Duplicate")
+    # A copy sent later finds the first here; copies that arrive together are settled by the database
+    # (constraint lending_request_once_per_borrower_request): the one that loses gets AlreadyReceived.
+    # A closed request (rejected, cancelled, …) does not count: a new Request with its id is a new one.
+    fields = request_fields(msg)
+    existing = open_request(partner, fields.get("borrower_request_id"))  # as stored: stripped, cut to length
+    if existing is not None:
+        return _already_have(msg, existing)
     try:
         # Confirm at once; the catalogue search runs after commit (ISO 18626 confirms a request before
         # any status change, and the locate is the slow part of taking one).
-        req = actions.create_incoming(partner, fields=request_fields(msg), by=None, locate_after_commit=True)
+        req = actions.create_incoming(partner, fields=fields, by=None, locate_after_commit=True)
+    except AlreadyReceived as exc:
+        return _already_have(msg, exc.request)
     except (ActionRefused, ValidationError, ValueError) as exc:
         raise Refused(ErrorType.UNRECOGNISED_DATA_VALUE, f"request: {getattr(exc, 'message', exc)}") from exc
     return Handled(req, _("lending request %(pk)s created (“%(s)s”)") % {"pk": req.pk,

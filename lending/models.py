@@ -13,6 +13,12 @@ from .statuses import ACTIVE_NOT_FINAL, BEFORE_SHIP, HOLDS_NO_ITEM, ON_LOAN, REA
 
 S = Status
 
+#: A lending request that is not over. Once rejected, cancelled, expired or done (the statuses that let go of
+#: their item too) a request with the same borrower's id is a new one: ISO 18626 inbound (lending.iso), the API.
+OPEN_REQUEST = ~models.Q(status__in=sorted(HOLDS_NO_ITEM))
+ONCE_PER_BORROWER_REQUEST = _("This partner already has an open lending request with this borrower's request "
+                              "id: work on that one, or close it first.")
+
 
 class BibRecord(models.Model):
     """A title in our catalogue (loaded from MARCXML or edited in the admin)."""
@@ -136,6 +142,8 @@ class LendingRequest(ConcurrentTransitionMixin, AbstractRequest):
     integrity_refusals = {
         ("lending_item_held_once", "lending_lendingrequest.item_id"):
             _("This item is already in process for another lending request: choose another copy."),
+        ("lending_request_once_per_borrower_request",
+         "lending_lendingrequest.partner_id, lending_lendingrequest.borrower_request_id"): ONCE_PER_BORROWER_REQUEST,
     }
 
     class Meta:
@@ -153,6 +161,16 @@ class LendingRequest(ConcurrentTransitionMixin, AbstractRequest):
             models.UniqueConstraint(fields=["item"], condition=~models.Q(status__in=sorted(HOLDS_NO_ITEM))
                                     & models.Q(item__isnull=False, removed_at__isnull=True),
                                     name="lending_item_held_once"),
+            # A borrowing library's request is one open lending request of ours: the database, not a look
+            # before the insert, keeps a Request sent again after a timeout (or a form posted twice at once)
+            # from making a second one; the copy that loses is answered with the winner (create_incoming).
+            # A closed one (OPEN_REQUEST) does not count: the borrower may ask again. Requests without the
+            # borrower's id (entered by hand, duplicated) are not bound; nor, NULL being distinct, are
+            # those without a partner.
+            models.UniqueConstraint(fields=["partner", "borrower_request_id"],
+                                    condition=OPEN_REQUEST & ~models.Q(borrower_request_id=""),
+                                    name="lending_request_once_per_borrower_request",
+                                    violation_error_message=ONCE_PER_BORROWER_REQUEST),
         ]
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="lend_created"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import count
 from typing import Any
 
 from illdesk.workflow import inactive_statuses
@@ -30,11 +31,15 @@ def make_borrowing(owner, status: str = "created", partner=None, **fields):
     return _create(BorrowingRequest, "borrowing", owner, status, partner, fields)
 
 
+_BORROWER_IDS = count(1)
+
+
 def make_lending(owner, status: str = "created", partner=None, **fields):
     """A lending request held by `owner` (a ResourceSharingLibrary) asked for by `partner`."""
     from lending.models import LendingRequest
 
-    fields.setdefault("borrower_request_id", "BRW-0001")
+    # one open lending request per borrower's request (lending_request_once_per_borrower_request): each its own
+    fields.setdefault("borrower_request_id", f"BRW-{next(_BORROWER_IDS):04d}")
     return _create(LendingRequest, "lending", owner, status, partner, fields)
 
 

@@ -9,7 +9,7 @@ from functools import partial
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +21,7 @@ from illdesk.notes import add_note, check_len
 from illdesk.workflow import ActionRefused, record, status_label
 
 from .. import inventory
-from ..models import BibRecord, LendingRequest
+from ..models import OPEN_REQUEST, BibRecord, LendingRequest
 from ..statuses import Status
 from .common import let_go, transition
 
@@ -60,6 +60,24 @@ def forget_default_owner(*_args, **_kwargs) -> None:
     _OWNER.forget()
 
 
+def open_request(partner, borrower_request_id: str | None) -> LendingRequest | None:
+    """The partner's open lending request for its request `borrower_request_id`: at most one (constraint
+    lending_request_once_per_borrower_request), None when there is none or no id to look for."""
+    if partner is None or not borrower_request_id:
+        return None
+    return (LendingRequest.objects.filter(OPEN_REQUEST, partner=partner, borrower_request_id=borrower_request_id)
+            .order_by("-pk").first())
+
+
+class AlreadyReceived(Exception):
+    """Another copy of the borrower's request was taken a moment ago (it committed while this one was being
+    inserted): `request` is that one, to answer with instead. Nothing of this copy was written."""
+
+    def __init__(self, request: LendingRequest) -> None:
+        super().__init__(f"already have lending request {request.pk} for this borrower's request")
+        self.request = request
+
+
 def create_incoming(partner, *, fields: dict[str, Any], by=None, locate_after_commit: bool = False) -> LendingRequest:
     """A borrowing library's request becomes a lending request of ours, located at once (seed 002:
     no match or several → Locate failed, "No resources located").
@@ -74,6 +92,12 @@ def create_incoming(partner, *, fields: dict[str, Any], by=None, locate_after_co
     a request before any status change). Without a broker the task runs in-process right after the
     commit; with one a worker runs it (retried; `locate_received` is idempotent), and the ISO
     sweeper re-enqueues a locate whose task was lost (`requeue_missed_locates`).
+
+    One open lending request per borrower's request (partner, borrower_request_id): when the insert
+    loses to another copy of the same request (sent again after a timeout, posted twice at once) this
+    raises AlreadyReceived with the winner, and the caller answers with it. Callers look first
+    (`open_request`) for the common case of a copy sent later; only the constraint settles copies that
+    arrive together, so the loser never writes anything.
     """
     unknown = set(fields) - _FIELDS - {"owner", "owner_id", "level_of_service_id", "assignee_id"}
     if unknown:
@@ -82,17 +106,45 @@ def create_incoming(partner, *, fields: dict[str, Any], by=None, locate_after_co
     values = {k: ("" if v is None and k in _TEXT else v) for k, v in fields.items()}
     if "owner" not in values and "owner_id" not in values:
         values["owner_id"] = default_owner_id()
-    # No savepoint: nothing here is retried after a failure, which rolls the caller back as well.
+    # No savepoint: nothing here is retried after a failure, which rolls the caller back as well. (Only the
+    # insert has one, `_insert`: losing it to another copy of the request is no failure.)
     with transaction.atomic(savepoint=False):
-        req = LendingRequest.objects.create(partner=partner, **values)
-        source = partner.name if partner is not None else _("entered by hand")
-        record(req, by=by, kind=HistoryEvent.Kind.ACTION, field=_("Created"),
-               new=status_label(LendingRequest, req.status), message=_("Request from %(source)s") % {"source": source})
-        if locate_after_commit:
-            transaction.on_commit(partial(enqueue_locate, req.pk))
-        else:
-            req = locate(req, by=by)
+        req, winner = _insert(partner, values)
+        if winner is None:
+            source = partner.name if partner is not None else _("entered by hand")
+            record(req, by=by, kind=HistoryEvent.Kind.ACTION, field=_("Created"),
+                   new=status_label(LendingRequest, req.status),
+                   message=_("Request from %(source)s") % {"source": source})
+            if locate_after_commit:
+                transaction.on_commit(partial(enqueue_locate, req.pk))
+            else:
+                req = locate(req, by=by)
+    if winner is not None:  # raised out here: leaving the block above by an exception would spoil the caller's
+        raise AlreadyReceived(winner)  # transaction, which is to answer with the winner
     return req
+
+
+def _insert(partner, values: dict[str, Any]) -> tuple[LendingRequest | None, LendingRequest | None]:
+    """(the new request, None), or (None, the open request that has its borrower's id already).
+
+    A request that may collide with another copy of itself is inserted in a savepoint: when it loses, the
+    savepoint goes and the caller's transaction stays usable for reading the winner. On PostgreSQL the
+    insert waits for the winner's transaction and fails once that commits, so the winner is there to read;
+    SQLite serialises writers, and a writer it cannot wait for fails with "database is locked" instead
+    (OperationalError, propagated: the caller answers "try again").
+    """
+    if partner is None or not values.get("borrower_request_id"):
+        return LendingRequest.objects.create(partner=partner, **values), None
+    try:
+        with transaction.atomic():
+            return LendingRequest.objects.create(partner=partner, **values), None
+    except IntegrityError:
+        winner = open_request(partner, values["borrower_request_id"])
+        if winner is None:  # some other constraint, or the winner closed already: not ours to explain
+            raise
+        log.info("lending request %s already has borrower's request %r of %s: not taken twice",
+                 winner.pk, winner.borrower_request_id, partner.code)
+        return None, winner
 
 
 # --- locate after commit -------------------------------------------------------------------------

@@ -159,7 +159,9 @@ def _duplicate(entry: InboundMessage, original: InboundMessage) -> Answer:
 def receive(body: bytes, *, headers: Mapping[str, str] | None = None, remote_addr: str = "") -> Answer:
     """Handle one POSTed message; always returns a confirmation (see the module docstring)."""
     headers = headers or {}
-    entry = InboundMessage(remote_addr=trust.source_address(remote_addr, headers)[:60], raw_size=len(body),
+    # as stored text: PostgreSQL cannot hold NUL, and the address may be anything a proxy passed on
+    source = trust.source_address(remote_addr, headers).replace("\x00", "\ufffd")[:60]
+    entry = InboundMessage(remote_addr=source, raw_size=len(body),
                            raw=_stored_text(body),
                            raw_sha256=hashlib.sha256(body).hexdigest())
     try:

@@ -498,7 +498,9 @@ def _one_lending(world, rng, i, external_id, status, *, taken):
         external_id=external_id, partner=partner, assignee=world.assignee(rng),
         owner=item.library if item else world.libraries["MAIN" if rng.random() < 0.6 else "SCI"],
         requester_name=rng.choice(D.BORROWER_PATRONS),
-        borrower_request_id=f"{partner.code}-{rng.randint(100000, 999999)}",
+        # one open lending request per borrower's request (lending_request_once_per_borrower_request): the
+        # request's number makes it unique, also beside seed_bulk's "<code>-<id>" (it has one dash after the code)
+        borrower_request_id=f"{partner.code}-{rng.randint(100, 999)}-{i:04d}",
         requested_format=fmt, level_of_service=rng.choices([*world.levels, None], weights=[70, 15, 10, 5])[0],
         created_at=created, due_date=due,
         last_interest_date=day0 + timedelta(days=rng.randint(14, 90)) if rng.random() < 0.4 else None,
