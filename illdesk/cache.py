@@ -12,7 +12,6 @@ statuses, the default owner of lending requests) in that cache, optionally with 
 
 from __future__ import annotations
 
-import copy
 import logging
 import time
 from collections.abc import Callable, Hashable
@@ -90,41 +89,35 @@ class TwoLevelCache:
     In front of a shared cache (Redis; not LocMemCache, which is in-process already) each process also keeps
     what it read for `local_seconds` (0: never), sparing a page that asks once per row a round trip each time:
     a change made in another process then counts here at most that much later, one made here at once.
-    `key` is a format string or a function of the same arguments (e.g. one that hashes what a stranger sent).
-    A `load` that returns None found nothing: that is neither cached nor remembered, so it is asked again
-    next time. The memo hands out a shallow copy, so a caller may set attributes on what it got.
-    `forget` drops the entries; with `forget_after_commit` it drops them again once the current transaction
-    commits, since another process may have cached, in between, what was still committed.
+    `load` must not return None (None is a miss). `forget` drops the entries; with `forget_after_commit` it
+    drops them again once the current transaction commits, since another process may have cached, in between,
+    what was still committed.
     """
 
-    def __init__(self, key: str | Callable[..., str], load: Callable[..., Any], *, seconds: int,
-                 local_seconds: float = 0.0, forget_after_commit: bool = False) -> None:
-        self.key_of = key if callable(key) else key.format
-        self.load, self.seconds = load, seconds
+    def __init__(self, key: str, load: Callable[..., Any], *, seconds: int, local_seconds: float = 0.0,
+                 forget_after_commit: bool = False) -> None:
+        self.key, self.load, self.seconds = key, load, seconds
         self.local_seconds, self.forget_after_commit = local_seconds, forget_after_commit
         self._memo: dict[str, tuple[float, Any]] = {}
 
     def get(self, *args: Hashable) -> Any:
-        key = self.key_of(*args)
+        key = self.key.format(*args)
         now = time.monotonic()
         local = self.local_seconds > 0 and not isinstance(caches["default"], LocMemCache)
         memo = self._memo.get(key) if local else None
         if memo is not None and now - memo[0] < self.local_seconds:
-            return copy.copy(memo[1])
+            return memo[1]
         found = cache.get(key)
         if found is None:
             found = self.load(*args)
-            if found is None:
-                return None
             cache.set(key, found, self.seconds)
         if local:
             self._memo[key] = (now, found)
-            return copy.copy(found)
         return found
 
     def forget(self, *variants: tuple) -> None:
         """Drop the entries of these argument tuples (none given: the entry without arguments)."""
-        keys = [self.key_of(*args) for args in variants or [()]]
+        keys = [self.key.format(*args) for args in variants] or [self.key]
         self._drop(keys)
         if self.forget_after_commit:
             transaction.on_commit(partial(self._drop, keys))

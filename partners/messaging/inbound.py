@@ -159,13 +159,13 @@ def _duplicate(entry: InboundMessage, original: InboundMessage) -> Answer:
 def receive(body: bytes, *, headers: Mapping[str, str] | None = None, remote_addr: str = "") -> Answer:
     """Handle one POSTed message; always returns a confirmation (see the module docstring)."""
     headers = headers or {}
+    source = trust.source_address(remote_addr, headers)
     # as stored text: PostgreSQL cannot hold NUL, and the address may be anything a proxy passed on
-    source = trust.source_address(remote_addr, headers).replace("\x00", "\ufffd")[:60]
-    entry = InboundMessage(remote_addr=source, raw_size=len(body),
+    entry = InboundMessage(remote_addr=source.replace("\x00", "\ufffd")[:60], raw_size=len(body),
                            raw=_stored_text(body),
                            raw_sha256=hashlib.sha256(body).hexdigest())
     try:
-        return _receive(body, headers, entry, remote_addr)
+        return _receive(body, headers, entry, source)
     except Exception:
         log.exception("internal error handling an ISO 18626 message")
         error = Iso18626Error(ErrorType.UNRECOGNISED_DATA_VALUE, "")
@@ -175,7 +175,7 @@ def receive(body: bytes, *, headers: Mapping[str, str] | None = None, remote_add
                        "internal error at the receiving library; nothing was changed, please send it again later")
 
 
-def _receive(body: bytes, headers: Mapping[str, str], entry: InboundMessage, remote_addr: str) -> Answer:
+def _receive(body: bytes, headers: Mapping[str, str], entry: InboundMessage, source: str) -> Answer:
     if len(body) > MAX_MESSAGE_BYTES:
         return _refuse(entry, Iso18626Error(ErrorType.BADLY_FORMED_MESSAGE,
                                             f"message is more than the {MAX_MESSAGE_BYTES} bytes accepted"))
@@ -213,7 +213,7 @@ def _receive(body: bytes, headers: Mapping[str, str], entry: InboundMessage, rem
     if _symbol(recipient) != our_symbol():
         return _refuse(entry, msg, ErrorType.UNRECOGNISED_DATA_VALUE,
                        f"header/{recipient_path}: {recipient} is not this library ({settings.ILLDESK_ISO_SYMBOL})")
-    refused = trust.refusal(partner, msg, headers, remote_addr)
+    refused = trust.refusal(partner, msg, headers, source)
     if refused:
         return _refuse(entry, msg, ErrorType.UNRECOGNISED_DATA_VALUE, refused)
     entry.idempotency_key = idempotency_key(msg)

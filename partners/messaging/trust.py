@@ -56,8 +56,9 @@ def source_address(remote_addr: str, headers: Mapping[str, str]) -> str:
     return (remote_addr or "").strip()
 
 
-def refusal(partner: Partner, msg, headers: Mapping[str, str], remote_addr: str) -> str | None:
-    """None when the message proves it is the partner's, else what the confirmation tells the sender."""
+def refusal(partner: Partner, msg, headers: Mapping[str, str], source: str) -> str | None:
+    """None when the message proves it is the partner's, else what the confirmation tells the sender.
+    `source` is where it comes from (`source_address`)."""
     networks = partner.networks
     if not partner.shared_secret and not networks:
         return f"this library has no way to check that messages from you are yours: {HOW_TO}"
@@ -66,7 +67,7 @@ def refusal(partner: Partner, msg, headers: Mapping[str, str], remote_addr: str)
         if not any(hmac.compare_digest(o.encode("utf-8"), secret) for o in _offered_secrets(msg, headers)):
             return "header/requestingAgencyAuthentication: the shared secret is missing or wrong"
     if networks:
-        source = _address(source_address(remote_addr, headers))
-        if source is None or not any(source in net for net in networks):
+        address = _address(source)
+        if address is None or not any(address in net for net in networks):
             return "this message comes from an address that is not allowed to speak for you"
     return None

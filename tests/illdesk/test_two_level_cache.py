@@ -55,14 +55,3 @@ def test_forget_drops_now_and_again_after_commit(shared_cache, django_capture_on
         assert cached.get("x") == "b"  # cached again before the commit
     assert len(callbacks) == 1
     assert cached.get("x") == "c"
-
-
-def test_nothing_found_is_not_remembered_and_a_key_may_be_a_function(shared_cache):
-    load, calls = _counting([None, {"found": 1}, {"found": 2}])
-    cached = TwoLevelCache(lambda a, b: f"test:two-level:{a}-{b}".lower(), load, seconds=60, local_seconds=1.0)
-    assert cached.get("X", "y") is None
-    assert cached.get("X", "y") == {"found": 1}  # asked again: a None is never cached
-    assert cached.get("x", "Y") == {"found": 1} and len(calls) == 2  # the key function decides what is equal
-    first, second = cached.get("x", "y"), cached.get("x", "y")
-    first["changed"] = True
-    assert "changed" not in second  # the memo hands out copies
